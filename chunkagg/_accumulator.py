@@ -1,0 +1,259 @@
+"""The public ``Accumulator``: framing, decoding and merging glued together, sans-I/O.
+
+Owns the contract callers see: which chunks a ``feed()`` returns, what a raising call has
+consumed (only the bad event), and where an error sits (event number, byte offset). The rules
+themselves live in ``_framing`` (bytes to events) and ``_merge`` (chunks to a completion).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ._errors import (
+    AccumulatorClosedError,
+    ChunkAggError,
+    ChunkError,
+    IncompleteStreamError,
+    StreamError,
+)
+from ._framing import DATA, DONE, ERROR, FAULT, Format, Framer
+from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Merger
+from ._models import ChatCompletion, ResponseBody2, chunk_decoder
+
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "decode_chunk"]
+
+# One chunk is a few hundred bytes; the largest real ones (a long tool-call argument in a single
+# delta, an audio fragment) stay well under 1 MiB. h11 caps an incomplete event at 16 KiB, aiohttp
+# a line at 8 KiB; we allow far more because a single delta may carry a whole document.
+DEFAULT_MAX_EVENT_SIZE = 4 * 1024 * 1024
+
+_decode = chunk_decoder.decode
+_error_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
+    """Decode one event's JSON payload into a ``ResponseBody2``, for callers who frame themselves.
+
+    Args:
+        payload: the JSON text of one chunk (the part after ``data:``).
+
+    Returns:
+        The typed chunk. Unknown keys are ignored.
+
+    Raises:
+        ChunkError: the payload is not JSON, or a field has the wrong type.
+        TypeError: ``payload`` is not bytes-like or ``str``.
+    """
+    if not isinstance(payload, bytes | bytearray | memoryview | str):
+        raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
+    try:
+        return _decode(payload)
+    except msgspec.DecodeError as exc:
+        raw = payload.encode() if isinstance(payload, str) else bytes(payload)
+        raise ChunkError(f"invalid chunk: {exc}", raw) from exc
+
+
+class Accumulator:
+    """Turns the bytes of one streamed chat completion into the final ``ChatCompletion``.
+
+    Sans-I/O: hand it bytes as they arrive, split anywhere, and ask for the completion at the
+    end. It keeps one stream's state; use one per stream. It holds no shared mutable state, so
+    different accumulators may be used from different threads at once.
+
+    Only ``ChunkAggError`` subclasses escape ``feed()``, ``add()`` and ``finalize()`` for anything
+    the stream contains (``TypeError`` for a wrong argument type). A raising call has consumed
+    only the bad event: what was merged before stays, and the next ``feed()`` (``feed(b"")`` will
+    do) goes on with the bytes already buffered.
+
+    Example::
+
+        acc = Accumulator()
+        for data in response.iter_bytes():
+            acc.feed(data)
+        completion = acc.finalize()
+    """
+
+    def __init__(
+        self,
+        *,
+        format: Format = "auto",
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_choices: int = DEFAULT_MAX_CHOICES,
+        max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    ) -> None:
+        """Create an accumulator for one stream.
+
+        Args:
+            format: ``"sse"`` (``data:`` events), ``"ndjson"`` (one JSON chunk per line) or
+                ``"auto"``: NDJSON when the first non-blank byte is ``{``, else SSE.
+            max_event_size: largest event, in bytes, before ``LimitExceededError``.
+            max_choices: choice indices must be below this.
+            max_tool_calls: tool-call indices, and calls per choice, must be below this.
+        """
+        if format not in ("auto", "sse", "ndjson"):
+            raise ValueError(
+                f"format must be 'auto', 'sse' or 'ndjson', not {format!r}"
+            )
+        self._framer = Framer(format, max_event_size)
+        self._merger = Merger(max_choices, max_tool_calls)
+        self._events = 0
+        self._done = False
+        self._closed = False
+
+    @property
+    def done(self) -> bool:
+        """Whether ``data: [DONE]`` has arrived."""
+        return self._done
+
+    @property
+    def events(self) -> int:
+        """How many events (or added chunks) have been processed, bad ones included."""
+        return self._events
+
+    @property
+    def last_event_id(self) -> str:
+        """The last SSE ``id:`` the server sent (``""`` if none), for resuming a stream."""
+        return self._framer.last_event_id
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[ResponseBody2]:
+        """Take the next bytes of the stream and merge every chunk they complete.
+
+        Args:
+            data: any slice of the body; ``b""`` resumes after a caught error.
+
+        Returns:
+            The chunks this call completed, decoded, in stream order.
+
+        Raises:
+            ChunkError: an event's payload is not a valid chunk.
+            StreamError: the server sent an error event or a chunk with ``error``.
+            LimitExceededError: an event or an index crossed a configured limit.
+            AccumulatorClosedError: ``finalize()`` was already called.
+            TypeError: ``data`` is not bytes-like.
+        """
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
+        if self._closed:
+            raise AccumulatorClosedError("feed() after finalize()")
+        if data:
+            self._framer.feed(data)
+        return self._drain()
+
+    def add(self, chunk: ResponseBody2) -> None:
+        """Merge a chunk that was already decoded (for callers who parse the stream themselves).
+
+        Args:
+            chunk: one ``ResponseBody2``; ``decode_chunk`` makes one from JSON.
+
+        Raises:
+            ChunkError, StreamError, LimitExceededError: as for ``feed()``; the error names the
+                chunk's number among the events and added chunks, and no byte offset.
+            AccumulatorClosedError: ``finalize()`` was already called.
+            TypeError: ``chunk`` is not a ``ResponseBody2``.
+        """
+        if not isinstance(chunk, ResponseBody2):
+            raise TypeError(f"add() takes a ResponseBody2, not {type(chunk).__name__}")
+        if self._closed:
+            raise AccumulatorClosedError("add() after finalize()")
+        self._events += 1
+        try:
+            self._merger.add(chunk)
+        except ChunkAggError as exc:
+            exc._locate(self._events, None)
+            raise
+
+    def finalize(self) -> ChatCompletion:
+        """End the stream and return the merged completion.
+
+        A last event without its closing blank line is merged when it is complete. Calling
+        ``finalize()`` again returns the completion again.
+
+        Returns:
+            The ``chat.completion`` with choices in index order.
+
+        Raises:
+            IncompleteStreamError: the stream ended inside an event. Everything before it is
+                merged: call ``finalize()`` again, or ``snapshot()``, for the partial result.
+            ChunkError, StreamError, LimitExceededError: a buffered event was bad, as for
+                ``feed()``; again, a second ``finalize()`` returns what was merged.
+        """
+        if not self._closed:
+            self._closed = True
+            self._framer.close()
+        self._drain()
+        return self._merger.build()
+
+    def snapshot(self) -> ChatCompletion:
+        """Return the completion merged so far, without ending the stream or changing state."""
+        return self._merger.build()
+
+    def _drain(self) -> list[ResponseBody2]:
+        frames = self._framer.frames
+        out: list[ResponseBody2] = []
+        append = out.append
+        merge = self._merger.add
+        done = 0
+        try:
+            for kind, offset, payload in frames:
+                done += 1
+                self._events += 1
+                if kind == DATA:
+                    # The common case inline: decode and merge, no call per frame of our own.
+                    try:
+                        chunk = _decode(payload)
+                    except msgspec.DecodeError as exc:
+                        raise ChunkError(f"invalid chunk: {exc}", payload) from exc
+                    merge(chunk)
+                    append(chunk)
+                elif kind == DONE:
+                    self._done = True
+                else:
+                    chunk = self._slow_frame(kind, payload)
+                    if chunk is not None:
+                        append(chunk)
+        except ChunkAggError as exc:
+            exc._locate(self._events, offset)
+            raise
+        finally:
+            del frames[:done]
+        return out
+
+    def _slow_frame(self, kind: int, payload: bytes) -> ResponseBody2 | None:
+        if kind == FAULT:
+            raise self._framer.faults.popleft()
+        if kind == ERROR:
+            raise _error_event(payload)
+        # TAIL: the last event of a stream that ended without closing it.
+        try:
+            chunk = _decode(payload)
+        except msgspec.ValidationError as exc:
+            raise ChunkError(f"invalid chunk: {exc}", payload) from exc
+        except msgspec.DecodeError as exc:
+            raise IncompleteStreamError(
+                f"stream ended inside an event, whose JSON does not parse ({exc})",
+                payload,
+            ) from exc
+        self._merger.add(chunk)
+        return chunk
+
+
+def _error_event(payload: bytes) -> StreamError:
+    """Build the ``StreamError`` for an ``event: error`` (OpenRouter, vLLM, SGLang)."""
+    try:
+        body = _error_decoder.decode(payload)
+    except msgspec.DecodeError:
+        return StreamError(payload.decode("utf-8", "replace"), payload=payload)
+    err = body.get("error", body)
+    if not isinstance(err, dict):
+        return StreamError(str(err), payload=body)
+    message = err.get("message")
+    code = err.get("code")
+    kind = err.get("type")
+    return StreamError(
+        message if isinstance(message, str) else str(body),
+        code=code if isinstance(code, int | str) else None,
+        type=kind if isinstance(kind, str) else None,
+        payload=body,
+    )

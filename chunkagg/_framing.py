@@ -1,0 +1,327 @@
+"""Bytes to event payloads: SSE (WHATWG rules) and NDJSON, incrementally, with size caps.
+
+Owns: line endings, fields, comments, the BOM, ``[DONE]``, NDJSON detection, and the bound on
+one event's size. Must not know JSON: payloads leave here as bytes.
+
+The framer turns fed bytes into *frames* ``(kind, offset, payload)`` appended to ``frames``, where
+``offset`` is where the event starts in the whole stream. It never raises on stream content: a
+fault becomes a ``FAULT`` frame whose exception waits in ``faults``, so the accumulator meets it
+in stream order, after every good event before it.
+
+Two paths give the same frames. The fast path serves LF-only SSE: it finds the last blank line
+in the new bytes, cuts everything before it off the buffer at once and splits it into events in C
+(``bytes.split``); an event that is one ``data:`` line needs no further parsing. Everything else
+(a ``\\r`` anywhere in the stream, a partial line over the size cap) goes through the line path,
+which follows the WHATWG "parsing an event stream" steps line by line and keeps the partial event
+across calls. Both resume scanning where they stopped, so every byte is looked at a bounded number
+of times, whatever the split: feeding is linear in the stream, even one byte at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Literal
+
+from ._errors import ChunkAggError, LimitExceededError
+
+__all__ = ["DATA", "DONE", "ERROR", "FAULT", "TAIL", "Format", "Framer"]
+
+Format = Literal["auto", "sse", "ndjson"]
+
+# TAIL: the data of a last event that the stream ended without closing; the accumulator reports a
+# payload that does not parse there as an incomplete stream rather than a bad chunk.
+DATA, DONE, ERROR, FAULT, TAIL = 0, 1, 2, 3, 4
+Frame = tuple[int, int, bytes]
+
+_BOM = b"\xef\xbb\xbf"
+_DONE = b"[DONE]"
+_EOL = re.compile(rb"[\r\n]")
+_WHITESPACE = b" \t\r\n"
+
+
+class Framer:
+    """Incremental SSE / NDJSON framer. See the module docstring for the frame contract."""
+
+    def __init__(self, fmt: Format = "auto", max_event_size: int = 1 << 22) -> None:
+        self.frames: list[Frame] = []
+        self.faults: deque[ChunkAggError] = deque()
+        self.last_event_id = ""
+        self.retry: int | None = None
+        self._fmt: Format = fmt
+        self._max = max_event_size
+        self._buf = bytearray()
+        # Stream offset of _buf[0], and where the next scan for a line end starts in _buf.
+        self._base = 0
+        self._scan = 0
+        self._started = False
+        self._lines = False
+        # Line path state: the event being built (WHATWG "data buffer", "event type").
+        self._data: list[bytes] = []
+        self._size = 0
+        self._type = b""
+        self._start = -1
+        self._skip_line = False
+        self._skip_event = False
+
+    # -- input ----------------------------------------------------------------------------------
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append ``data`` and frame every event it completes."""
+        buf = self._buf
+        buf += data
+        if not self._started and not self._start_stream():
+            return
+        if not self._lines and b"\r" in data:
+            self._to_lines()
+        if self._fmt == "ndjson":
+            self._feed_ndjson()
+        elif self._lines:
+            self._feed_lines(final=False)
+        else:
+            self._feed_fast()
+
+    def close(self) -> None:
+        """Frame what is left at the end of the stream: a last event without its blank line."""
+        if not self._started:
+            self._started = True
+            if self._fmt == "auto":
+                self._fmt = "sse"
+            if self._buf.startswith(_BOM):
+                del self._buf[:3]
+                self._base = 3
+        if self._fmt == "ndjson":
+            self._feed_ndjson(final=True)
+            return
+        if not self._lines:
+            self._to_lines()
+        self._feed_lines(final=True)
+        self._dispatch(final=True)
+
+    # -- stream start: BOM and format detection -------------------------------------------------
+
+    def _start_stream(self) -> bool:
+        buf = self._buf
+        if len(buf) < 3 and _BOM.startswith(buf):
+            return False
+        if buf.startswith(_BOM):
+            del buf[:3]
+            self._base = 3
+        if self._fmt == "auto":
+            first = buf.lstrip(_WHITESPACE)[:1]
+            if not first:
+                self._check_size(len(buf))
+                return False
+            self._fmt = "ndjson" if first == b"{" else "sse"
+        self._started = True
+        if b"\r" in buf:
+            self._to_lines()
+        return True
+
+    def _to_lines(self) -> None:
+        # Leave the fast path for good: the buffer holds one unparsed partial event from its start.
+        self._lines = True
+        self._scan = 0
+
+    # -- NDJSON ---------------------------------------------------------------------------------
+
+    def _feed_ndjson(self, final: bool = False) -> None:
+        buf = self._buf
+        if self._skip_line:
+            cut = buf.find(b"\n") + 1
+            dropped = cut if cut else len(buf)
+            del buf[:dropped]
+            self._base += dropped
+            self._scan = 0
+            self._skip_line = not cut
+            if not cut:
+                return
+        end = buf.rfind(b"\n", self._scan) + 1
+        tail = final and end < len(buf)
+        if final:
+            end = len(buf)
+        if end <= 0:
+            self._scan = len(buf)
+            self._check_size(len(buf))
+            return
+        region = bytes(buf[:end])
+        del buf[:end]
+        offset = self._base
+        self._base += end
+        self._scan = 0
+        lines = region.split(b"\n")
+        last = len(lines) - 1
+        for i, line in enumerate(lines):
+            payload = line.strip(_WHITESPACE)
+            if payload:
+                if len(payload) > self._max:
+                    self._fault(self._too_large(), offset)
+                else:
+                    if payload.startswith(b"data:"):
+                        # Some NDJSON logs are SSE lines without blank lines between them.
+                        payload = payload[5:]
+                    self._emit(payload, b"", offset, tail and i == last)
+            offset += len(line) + 1
+
+    # -- SSE fast path: LF-only streams ---------------------------------------------------------
+
+    def _feed_fast(self) -> None:
+        buf = self._buf
+        cut = buf.rfind(b"\n\n", self._scan)
+        if cut < 0:
+            self._scan = max(len(buf) - 1, 0)
+            if len(buf) > self._max:
+                self._to_lines()
+                self._feed_lines(final=False)
+            return
+        end = cut + 2
+        region = bytes(buf[:end])
+        del buf[:end]
+        offset = self._base
+        self._base += end
+        self._scan = 0
+        frames = self.frames
+        for event in region.split(b"\n\n"):
+            if event.startswith(b"data:") and b"\n" not in event:
+                payload = event[6:] if event[5:6] == b" " else event[5:]
+                if len(payload) > self._max:
+                    self._fault(self._too_large(), offset)
+                elif payload[:1] == b"{":
+                    frames.append((DATA, offset, payload))
+                else:
+                    self._emit(payload, b"", offset)
+            elif event:
+                self._event_lines(event, offset)
+            offset += len(event) + 2
+        if len(buf) > self._max:
+            self._to_lines()
+            self._feed_lines(final=False)
+
+    def _event_lines(self, event: bytes, offset: int) -> None:
+        """Run one complete LF-only event that is not a lone ``data:`` line through the line path."""
+        for line in event.split(b"\n"):
+            self._line(line, offset)
+            offset += len(line) + 1
+        self._dispatch()
+
+    # -- SSE line path: any line ending, partial events across calls ----------------------------
+
+    def _feed_lines(self, final: bool) -> None:
+        buf = self._buf
+        pos = 0
+        n = len(buf)
+        search = _EOL.search
+        while True:
+            m = search(buf, self._scan)
+            if m is None:
+                self._scan = n
+                break
+            eol = m.start()
+            if buf[eol] == 13:  # "\r": a CRLF pair may be split across two feeds
+                if eol + 1 == n and not final:
+                    self._scan = eol
+                    break
+                nxt = eol + 2 if eol + 1 < n and buf[eol + 1] == 10 else eol + 1
+            else:
+                nxt = eol + 1
+            if self._skip_line:
+                self._skip_line = False
+            else:
+                self._line(bytes(buf[pos:eol]), self._base + pos)
+            pos = self._scan = nxt
+        if final and pos < n:
+            if not self._skip_line:
+                self._line(bytes(buf[pos:]), self._base + pos)
+            pos = n
+        del buf[:pos]
+        self._base += pos
+        self._scan -= pos
+        if len(buf) > self._max and not self._skip_line:
+            start = self._start if self._start >= 0 else self._base
+            self._fault(self._too_large(), start)
+            self._discard_event()
+            self._skip_line = True
+        if self._skip_line:
+            self._base += len(buf)
+            buf.clear()
+            self._scan = 0
+
+    def _line(self, line: bytes, offset: int) -> None:
+        """Process one line (WHATWG steps: blank dispatches, ``:`` comments, else a field)."""
+        if not line:
+            self._dispatch()
+            return
+        if line[:1] == b":":
+            return
+        name, colon, value = line.partition(b":")
+        if colon and value[:1] == b" ":
+            value = value[1:]
+        if self._skip_event:
+            return
+        if self._start < 0:
+            self._start = offset
+        if name == b"data":
+            self._size += len(value) + 1
+            if self._size > self._max:
+                self._fault(self._too_large(), self._start)
+                self._discard_event()
+                self._skip_event = True
+                return
+            self._data.append(value)
+        elif name == b"event":
+            self._type = value
+        elif name == b"id":
+            if b"\0" not in value:
+                self.last_event_id = value.decode("utf-8", "replace")
+        elif name == b"retry" and value.isdigit():
+            self.retry = int(value)
+
+    def _dispatch(self, final: bool = False) -> None:
+        data, kind, start = self._data, self._type, self._start
+        skipped = self._skip_event
+        self._discard_event()
+        if skipped or not data:
+            return
+        payload = data[0] if len(data) == 1 else b"\n".join(data)
+        self._emit(payload, kind, start, final)
+
+    def _discard_event(self) -> None:
+        self._data = []
+        self._size = 0
+        self._type = b""
+        self._start = -1
+        self._skip_event = False
+
+    # -- shared ---------------------------------------------------------------------------------
+
+    def _emit(
+        self, payload: bytes, kind: bytes, offset: int, tail: bool = False
+    ) -> None:
+        """Classify one event's data: JSON chunk, ``[DONE]``, keep-alive, or in-band error."""
+        body = payload.strip(_WHITESPACE)
+        if not body or body[:1] == b":":
+            return  # empty data, or "data: : keepalive" (a comment wrapped as data)
+        if kind == b"error":
+            self.frames.append((ERROR, offset, body))
+        elif body == _DONE:
+            self.frames.append((DONE, offset, body))
+        else:
+            self.frames.append((TAIL if tail else DATA, offset, body))
+
+    def _fault(self, exc: ChunkAggError, offset: int) -> None:
+        self.faults.append(exc)
+        self.frames.append((FAULT, offset, b""))
+
+    def _too_large(self) -> LimitExceededError:
+        return LimitExceededError(
+            "event is larger than the limit", limit="max_event_size", value=self._max
+        )
+
+    def _check_size(self, size: int) -> None:
+        # A partial NDJSON line, or leading whitespace before the format is known, over the cap.
+        if size > self._max:
+            self._fault(self._too_large(), self._base)
+            self._base += len(self._buf)
+            self._buf.clear()
+            self._scan = 0
+            self._skip_line = self._fmt == "ndjson"
