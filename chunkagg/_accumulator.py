@@ -18,7 +18,17 @@ from ._errors import (
     IncompleteStreamError,
     StreamError,
 )
-from ._framing import DATA, DONE, ERROR, FAULT, Format, Framer
+from ._framing import (
+    BATCH,
+    DATA,
+    DONE,
+    ERROR,
+    FAULT,
+    SKIP,
+    Format,
+    Framer,
+    classify,
+)
 from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Merger
 from ._models import ChatCompletion, ResponseBody2, chunk_decoder
 
@@ -93,9 +103,7 @@ class Accumulator:
             max_tool_calls: tool-call indices, and calls per choice, must be below this.
         """
         if format not in ("auto", "sse", "ndjson"):
-            raise ValueError(
-                f"format must be 'auto', 'sse' or 'ndjson', not {format!r}"
-            )
+            raise ValueError(f"format must be 'auto', 'sse' or 'ndjson', not {format!r}")
         self._framer = Framer(format, max_event_size)
         self._merger = Merger(max_choices, max_tool_calls)
         self._events = 0
@@ -133,13 +141,14 @@ class Accumulator:
             AccumulatorClosedError: ``finalize()`` was already called.
             TypeError: ``data`` is not bytes-like.
         """
-        if not isinstance(data, bytes | bytearray | memoryview):
+        if type(data) is not bytes and not isinstance(data, bytearray | memoryview):
             raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
         if self._closed:
             raise AccumulatorClosedError("feed() after finalize()")
+        framer = self._framer
         if data:
-            self._framer.feed(data)
-        return self._drain()
+            framer.feed(data)
+        return self._drain() if framer.frames else []
 
     def add(self, chunk: ResponseBody2) -> None:
         """Merge a chunk that was already decoded (for callers who parse the stream themselves).
@@ -192,35 +201,75 @@ class Accumulator:
     def _drain(self) -> list[ResponseBody2]:
         frames = self._framer.frames
         out: list[ResponseBody2] = []
-        append = out.append
-        merge = self._merger.add
         done = 0
         try:
             for kind, offset, payload in frames:
                 done += 1
+                if kind == BATCH:
+                    self._batch(payload, offset, out, done)
+                    continue
                 self._events += 1
                 if kind == DATA:
-                    # The common case inline: decode and merge, no call per frame of our own.
-                    try:
-                        chunk = _decode(payload)
-                    except msgspec.DecodeError as exc:
-                        raise ChunkError(f"invalid chunk: {exc}", payload) from exc
-                    merge(chunk)
-                    append(chunk)
+                    chunk = self._decode(payload)
                 elif kind == DONE:
                     self._done = True
+                    continue
                 else:
                     chunk = self._slow_frame(kind, payload)
-                    if chunk is not None:
-                        append(chunk)
+                self._merger.add(chunk)
+                out.append(chunk)
         except ChunkAggError as exc:
-            exc._locate(self._events, offset)
+            if exc.event is None:
+                exc._locate(self._events, offset)
             raise
         finally:
             del frames[:done]
         return out
 
-    def _slow_frame(self, kind: int, payload: bytes) -> ResponseBody2 | None:
+    def _batch(
+        self, payloads: list[bytes], offset: int, out: list[ResponseBody2], position: int
+    ) -> None:
+        """Decode and merge a run of one-line ``data:`` events: the per-chunk hot path.
+
+        ``position`` is where the run's frame sits in the queue, plus one.
+        """
+        append = out.append
+        merge = self._merger.add
+        for k, payload in enumerate(payloads):
+            try:
+                try:
+                    chunk = _decode(payload)
+                except msgspec.DecodeError:
+                    # "[DONE]" and keep-alives land here too: classifying after a failed decode
+                    # keeps every well-formed chunk free of the check.
+                    kind = classify(payload)
+                    if kind == DONE:
+                        self._done = True
+                        continue
+                    if kind == SKIP:
+                        continue
+                    chunk = self._decode(payload)
+                merge(chunk)
+            except ChunkAggError as exc:
+                # Consume this event only: the rest of the run stays queued for the next call.
+                start = offset + sum(map(len, payloads[:k])) + 8 * k
+                self._events += k + 1
+                exc._locate(self._events, start)
+                rest = payloads[k + 1 :]
+                if rest:
+                    self._framer.frames.insert(position, (BATCH, start + len(payload) + 8, rest))
+                raise
+            append(chunk)
+        self._events += len(payloads)
+
+    @staticmethod
+    def _decode(payload: bytes) -> ResponseBody2:
+        try:
+            return _decode(payload)
+        except msgspec.DecodeError as exc:
+            raise ChunkError(f"invalid chunk: {exc}", payload) from exc
+
+    def _slow_frame(self, kind: int, payload: bytes) -> ResponseBody2:
         if kind == FAULT:
             raise self._framer.faults.popleft()
         if kind == ERROR:

@@ -45,9 +45,7 @@ class ChunkAggError(Exception):
         reason: what was wrong, without the position.
     """
 
-    def __init__(
-        self, reason: str, *, event: int | None = None, offset: int | None = None
-    ):
+    def __init__(self, reason: str, *, event: int | None = None, offset: int | None = None):
         self.reason = reason
         self.event = event
         self.offset = offset
@@ -162,9 +160,7 @@ class LimitExceededError(ChunkAggError):
     ):
         self.limit = limit
         self.value = value
-        super().__init__(
-            f"{reason} (limit {limit}={value})", event=event, offset=offset
-        )
+        super().__init__(f"{reason} (limit {limit}={value})", event=event, offset=offset)
 
 
 class AccumulatorClosedError(ChunkAggError):

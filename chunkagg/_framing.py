@@ -21,23 +21,50 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Literal
+from typing import Any, Literal
 
 from ._errors import ChunkAggError, LimitExceededError
 
-__all__ = ["DATA", "DONE", "ERROR", "FAULT", "TAIL", "Format", "Framer"]
+__all__ = [
+    "BATCH",
+    "DATA",
+    "DONE",
+    "ERROR",
+    "FAULT",
+    "SKIP",
+    "TAIL",
+    "Format",
+    "Framer",
+    "classify",
+]
 
 Format = Literal["auto", "sse", "ndjson"]
 
 # TAIL: the data of a last event that the stream ended without closing; the accumulator reports a
 # payload that does not parse there as an incomplete stream rather than a bad chunk.
-DATA, DONE, ERROR, FAULT, TAIL = 0, 1, 2, 3, 4
-Frame = tuple[int, int, bytes]
+# BATCH: a run of complete events that are each a single "data: " line; its payload is the list
+# of their data, and event i of it spans ``len(data) + 8`` bytes. SKIP is only a ``classify``
+# result, never a frame.
+DATA, DONE, ERROR, FAULT, TAIL, BATCH, SKIP = 0, 1, 2, 3, 4, 5, 6
+# (kind, stream offset of the event, payload): bytes for every kind but BATCH's list[bytes].
+Frame = tuple[int, int, Any]
+
+# Framer modes: before the first byte that decides the format, then SSE on the fast path, SSE on
+# the line path, or NDJSON.
+_START, _FAST, _LINES, _NDJSON = 0, 1, 2, 3
 
 _BOM = b"\xef\xbb\xbf"
 _DONE = b"[DONE]"
 _EOL = re.compile(rb"[\r\n]")
 _WHITESPACE = b" \t\r\n"
+
+
+def classify(payload: bytes) -> int:
+    """The kind of one event's data: ``DATA`` (JSON to decode), ``DONE``, or ``SKIP``."""
+    body = payload.strip(_WHITESPACE)
+    if not body or body[:1] == b":":
+        return SKIP  # empty data, or "data: : keepalive" (a comment wrapped as data)
+    return DONE if body == _DONE else DATA
 
 
 class Framer:
@@ -54,8 +81,7 @@ class Framer:
         # Stream offset of _buf[0], and where the next scan for a line end starts in _buf.
         self._base = 0
         self._scan = 0
-        self._started = False
-        self._lines = False
+        self._mode = _START
         # Line path state: the event being built (WHATWG "data buffer", "event type").
         self._data: list[bytes] = []
         self._size = 0
@@ -69,31 +95,40 @@ class Framer:
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` and frame every event it completes."""
         buf = self._buf
+        start = len(buf)
         buf += data
-        if not self._started and not self._start_stream():
-            return
-        if not self._lines and b"\r" in data:
+        mode = self._mode
+        if mode == _FAST:
+            if buf.find(b"\r", start) < 0:
+                # Most calls complete no event: answer those with one scan of the new bytes.
+                if buf.rfind(b"\n\n", self._scan) < 0 and len(buf) <= self._max:
+                    self._scan = len(buf) - 1
+                else:
+                    self._feed_fast()
+                return
             self._to_lines()
-        if self._fmt == "ndjson":
+        elif mode == _START:
+            if not self._start_stream():
+                return
+            if self._mode == _FAST:
+                self._feed_fast()
+                return
+        if self._mode == _NDJSON:
             self._feed_ndjson()
-        elif self._lines:
-            self._feed_lines(final=False)
         else:
-            self._feed_fast()
+            self._feed_lines(final=False)
 
     def close(self) -> None:
         """Frame what is left at the end of the stream: a last event without its blank line."""
-        if not self._started:
-            self._started = True
-            if self._fmt == "auto":
-                self._fmt = "sse"
+        if self._mode == _START:
             if self._buf.startswith(_BOM):
                 del self._buf[:3]
                 self._base = 3
-        if self._fmt == "ndjson":
+            self._mode = _NDJSON if self._fmt == "ndjson" else _LINES
+        if self._mode == _NDJSON:
             self._feed_ndjson(final=True)
             return
-        if not self._lines:
+        if self._mode == _FAST:
             self._to_lines()
         self._feed_lines(final=True)
         self._dispatch(final=True)
@@ -107,20 +142,24 @@ class Framer:
         if buf.startswith(_BOM):
             del buf[:3]
             self._base = 3
-        if self._fmt == "auto":
+        fmt = self._fmt
+        if fmt == "auto":
             first = buf.lstrip(_WHITESPACE)[:1]
             if not first:
                 self._check_size(len(buf))
                 return False
-            self._fmt = "ndjson" if first == b"{" else "sse"
-        self._started = True
-        if b"\r" in buf:
+            fmt = "ndjson" if first == b"{" else "sse"
+        if fmt == "ndjson":
+            self._mode = _NDJSON
+        elif b"\r" in buf:
             self._to_lines()
+        else:
+            self._mode = _FAST
         return True
 
     def _to_lines(self) -> None:
         # Leave the fast path for good: the buffer holds one unparsed partial event from its start.
-        self._lines = True
+        self._mode = _LINES
         self._scan = 0
 
     # -- NDJSON ---------------------------------------------------------------------------------
@@ -180,6 +219,24 @@ class Framer:
         offset = self._base
         self._base += end
         self._scan = 0
+        # The common shape, checked in C: every event is one "data: " line. JSON text holds no raw
+        # newline, so when the only newlines are the event boundaries, splitting on
+        # "\n\ndata: " yields exactly the payloads.
+        if region.startswith(b"data: "):
+            payloads = region[6:-2].split(b"\n\ndata: ")
+            if region.count(b"\n") == 2 * len(payloads) and (
+                len(region) <= self._max or max(map(len, payloads)) <= self._max
+            ):
+                self.frames.append((BATCH, offset, payloads))
+            else:
+                self._split_events(region, offset)
+        else:
+            self._split_events(region, offset)
+        if len(buf) > self._max:
+            self._to_lines()
+            self._feed_lines(final=False)
+
+    def _split_events(self, region: bytes, offset: int) -> None:
         frames = self.frames
         for event in region.split(b"\n\n"):
             if event.startswith(b"data:") and b"\n" not in event:
@@ -193,12 +250,9 @@ class Framer:
             elif event:
                 self._event_lines(event, offset)
             offset += len(event) + 2
-        if len(buf) > self._max:
-            self._to_lines()
-            self._feed_lines(final=False)
 
     def _event_lines(self, event: bytes, offset: int) -> None:
-        """Run one complete LF-only event that is not a lone ``data:`` line through the line path."""
+        """Run one complete LF-only event that is not one ``data:`` line through the line path."""
         for line in event.split(b"\n"):
             self._line(line, offset)
             offset += len(line) + 1
@@ -294,16 +348,15 @@ class Framer:
 
     # -- shared ---------------------------------------------------------------------------------
 
-    def _emit(
-        self, payload: bytes, kind: bytes, offset: int, tail: bool = False
-    ) -> None:
+    def _emit(self, payload: bytes, event_type: bytes, offset: int, tail: bool = False) -> None:
         """Classify one event's data: JSON chunk, ``[DONE]``, keep-alive, or in-band error."""
+        kind = classify(payload)
+        if kind == SKIP:
+            return
         body = payload.strip(_WHITESPACE)
-        if not body or body[:1] == b":":
-            return  # empty data, or "data: : keepalive" (a comment wrapped as data)
-        if kind == b"error":
+        if event_type == b"error":
             self.frames.append((ERROR, offset, body))
-        elif body == _DONE:
+        elif kind == DONE:
             self.frames.append((DONE, offset, body))
         else:
             self.frames.append((TAIL if tail else DATA, offset, body))
@@ -324,4 +377,4 @@ class Framer:
             self._base += len(self._buf)
             self._buf.clear()
             self._scan = 0
-            self._skip_line = self._fmt == "ndjson"
+            self._skip_line = self._mode == _NDJSON

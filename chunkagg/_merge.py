@@ -37,8 +37,9 @@ from ._models import (
 
 __all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TOOL_CALLS", "Merger"]
 
-# The strictest peer (openai-node's ChatCompletionStream) gives up past 128 of each; the API itself
-# caps n at 128. Indices are bounded by the same numbers, so a broken index never builds a long list.
+# The strictest peer (openai-node's ChatCompletionStream) gives up past 128 of each; the API
+# itself caps n at 128. Indices are bounded by the same numbers, so a broken index never builds a
+# long list.
 DEFAULT_MAX_CHOICES = 128
 DEFAULT_MAX_TOOL_CALLS = 128
 
@@ -146,18 +147,12 @@ class _Choice:
         if self.calls:
             ordered = sorted(
                 self.calls,
-                key=lambda t: (
-                    (0, t.index, t.seq) if t.index is not None else (1, 0, t.seq)
-                ),
+                key=lambda t: (0, t.index, t.seq) if t.index is not None else (1, 0, t.seq),
             )
             calls = [t.build() for t in ordered]
         audio = None
         if self.has_audio:
-            data = (
-                base64.b64encode(b"".join(self.audio_data)).decode()
-                if self.audio_data
-                else None
-            )
+            data = base64.b64encode(b"".join(self.audio_data)).decode() if self.audio_data else None
             audio = Audio(
                 id=self.audio_id,
                 expires_at=self.audio_expires,
@@ -233,13 +228,26 @@ class Merger:
         """
         choices = chunk.choices
         if choices:
-            self._check(choices)
             states = self.choices
-            for ch in choices:
+            if len(choices) == 1:
+                # One choice per chunk is the rule; skip _check when nothing in it can fail.
+                ch = choices[0]
                 st = states.get(ch.index)
-                if st is None:
-                    st = states[ch.index] = _Choice(ch.index)
+                delta = ch.delta
+                if st is None or (
+                    delta is not None and (delta.tool_calls or delta.audio is not None)
+                ):
+                    self._check(choices)
+                    if st is None:
+                        st = states[ch.index] = _Choice(ch.index)
                 self._apply(st, ch)
+            else:
+                self._check(choices)
+                for ch in choices:
+                    st = states.get(ch.index)
+                    if st is None:
+                        st = states[ch.index] = _Choice(ch.index)
+                    self._apply(st, ch)
         # Azure's filter chunks carry "" and 0 here: only a non-empty value counts as carried.
         if self.id is None and chunk.id:
             self.id = chunk.id
@@ -313,8 +321,12 @@ class Merger:
     def _apply(self, st: _Choice, ch: ChunkChoice) -> None:
         delta = ch.delta
         if delta is not None:
-            if delta.content is not None:
-                st.content = _append(st.content, delta.content)
+            content = delta.content
+            if content is not None:
+                if st.content is None:
+                    st.content = [content]
+                else:
+                    st.content.append(content)
             if st.role is None and delta.role:
                 st.role = delta.role
             if delta.tool_calls:
@@ -324,9 +336,7 @@ class Merger:
             if delta.reasoning is not None:
                 st.reasoning = _append(st.reasoning, delta.reasoning)
             if delta.reasoning_content is not None:
-                st.reasoning_content = _append(
-                    st.reasoning_content, delta.reasoning_content
-                )
+                st.reasoning_content = _append(st.reasoning_content, delta.reasoning_content)
             if (
                 delta.function_call is not None
                 or delta.audio is not None

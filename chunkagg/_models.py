@@ -45,7 +45,7 @@ __all__ = [
 Number = int | float
 
 
-class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True):
+class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Base of every Struct: keyword-only, defaults left out when encoding."""
 
 
