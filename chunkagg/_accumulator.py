@@ -20,6 +20,7 @@ from ._errors import (
 )
 from ._framing import (
     BATCH,
+    BATCH_STEP,
     DATA,
     DONE,
     ERROR,
@@ -205,8 +206,8 @@ class Accumulator:
         try:
             for kind, offset, payload in frames:
                 done += 1
-                if kind == BATCH:
-                    self._batch(payload, offset, out, done)
+                if kind >= BATCH:
+                    self._batch(kind, payload, offset, out, done)
                     continue
                 self._events += 1
                 if kind == DATA:
@@ -221,13 +222,19 @@ class Accumulator:
         except ChunkAggError as exc:
             if exc.event is None:
                 exc._locate(self._events, offset)
+            exc.chunks = out
             raise
         finally:
             del frames[:done]
         return out
 
     def _batch(
-        self, payloads: list[bytes], offset: int, out: list[ResponseBody2], position: int
+        self,
+        kind: int,
+        payloads: list[bytes],
+        offset: int,
+        out: list[ResponseBody2],
+        position: int,
     ) -> None:
         """Decode and merge a run of one-line ``data:`` events: the per-chunk hot path.
 
@@ -252,7 +259,8 @@ class Accumulator:
                 merge(chunk)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.
-                start = offset + sum(map(len, payloads[:k])) + 8 * k
+                step = BATCH_STEP[kind]
+                start = offset + sum(map(len, payloads[:k])) + step * k
                 self._events += k + 1
                 exc._locate(self._events, start)
                 rest = payloads[k + 1 :]

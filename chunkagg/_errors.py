@@ -43,12 +43,15 @@ class ChunkAggError(Exception):
         offset: byte offset in the fed stream where that event starts, or ``None`` when the
             chunk came through ``add()``.
         reason: what was wrong, without the position.
+        chunks: the chunks that the raising ``feed()`` call completed and merged before the
+            fault, which its return value would have held.
     """
 
     def __init__(self, reason: str, *, event: int | None = None, offset: int | None = None):
         self.reason = reason
         self.event = event
         self.offset = offset
+        self.chunks: list[Any] = []
         super().__init__(self._message())
 
     def _message(self) -> str:

@@ -27,6 +27,8 @@ from ._errors import ChunkAggError, LimitExceededError
 
 __all__ = [
     "BATCH",
+    "BATCH_CRLF",
+    "BATCH_STEP",
     "DATA",
     "DONE",
     "ERROR",
@@ -42,21 +44,37 @@ Format = Literal["auto", "sse", "ndjson"]
 
 # TAIL: the data of a last event that the stream ended without closing; the accumulator reports a
 # payload that does not parse there as an incomplete stream rather than a bad chunk.
-# BATCH: a run of complete events that are each a single "data: " line; its payload is the list
-# of their data, and event i of it spans ``len(data) + 8`` bytes. SKIP is only a ``classify``
-# result, never a frame.
-DATA, DONE, ERROR, FAULT, TAIL, BATCH, SKIP = 0, 1, 2, 3, 4, 5, 6
+# BATCH (LF) and BATCH_CRLF: a run of complete events that are each a single "data: " line; the
+# payload is the list of their data, and event i spans ``len(data) + BATCH_STEP[kind]`` bytes.
+# SKIP is only a ``classify`` result, never a frame.
+DATA, DONE, ERROR, FAULT, TAIL, SKIP, BATCH, BATCH_CRLF = 0, 1, 2, 3, 4, 5, 6, 7
+BATCH_STEP = {BATCH: len(b"data: \n\n"), BATCH_CRLF: len(b"data: \r\n\r\n")}
 # (kind, stream offset of the event, payload): bytes for every kind but BATCH's list[bytes].
 Frame = tuple[int, int, Any]
 
-# Framer modes: before the first byte that decides the format, then SSE on the fast path, SSE on
-# the line path, or NDJSON.
-_START, _FAST, _LINES, _NDJSON = 0, 1, 2, 3
+# Framer modes: before the first line ending (which decides the format and the line ending), SSE
+# on the fast path for LF or for CRLF streams, SSE on the line path, or NDJSON.
+_START, _FAST, _FAST_CRLF, _LINES, _NDJSON = 0, 1, 2, 3, 4
 
 _BOM = b"\xef\xbb\xbf"
 _DONE = b"[DONE]"
 _EOL = re.compile(rb"[\r\n]")
 _WHITESPACE = b" \t\r\n"
+
+
+def _crlf_only(buf: bytearray, start: int) -> bool:
+    """Whether every CR and LF from ``start`` on belongs to a CRLF pair (a last CR may wait).
+
+    Three counts in C: a regex scan for a lone CR or LF costs five times the whole fast path.
+    """
+    # A CR that ended the previous call's bytes must be completed by an LF at ``start``.
+    joined = start > 0 and buf[start - 1] == 13
+    if joined and buf[start : start + 1] != b"\n":
+        return False
+    pairs = buf.count(b"\r\n", start)
+    return buf.count(b"\n", start) == pairs + joined and buf.count(b"\r", start) == pairs + (
+        buf[-1:] == b"\r"
+    )
 
 
 def classify(payload: bytes) -> int:
@@ -104,14 +122,25 @@ class Framer:
                 if buf.rfind(b"\n\n", self._scan) < 0 and len(buf) <= self._max:
                     self._scan = len(buf) - 1
                 else:
-                    self._feed_fast()
+                    self._feed_fast(b"\n\n", BATCH)
+                return
+            self._to_lines()
+        elif mode == _FAST_CRLF:
+            if _crlf_only(buf, start):
+                if buf.rfind(b"\r\n\r\n", self._scan) < 0 and len(buf) <= self._max:
+                    self._scan = max(len(buf) - 3, 0)
+                else:
+                    self._feed_fast(b"\r\n\r\n", BATCH_CRLF)
                 return
             self._to_lines()
         elif mode == _START:
             if not self._start_stream():
                 return
             if self._mode == _FAST:
-                self._feed_fast()
+                self._feed_fast(b"\n\n", BATCH)
+                return
+            if self._mode == _FAST_CRLF:
+                self._feed_fast(b"\r\n\r\n", BATCH_CRLF)
                 return
         if self._mode == _NDJSON:
             self._feed_ndjson()
@@ -128,7 +157,7 @@ class Framer:
         if self._mode == _NDJSON:
             self._feed_ndjson(final=True)
             return
-        if self._mode == _FAST:
+        if self._mode != _LINES:
             self._to_lines()
         self._feed_lines(final=True)
         self._dispatch(final=True)
@@ -151,10 +180,23 @@ class Framer:
             fmt = "ndjson" if first == b"{" else "sse"
         if fmt == "ndjson":
             self._mode = _NDJSON
-        elif b"\r" in buf:
-            self._to_lines()
+            return True
+        # The first line ending picks the path: LF, CRLF, or anything else (lone CR).
+        m = _EOL.search(buf, self._scan)
+        if m is None or (buf[m.start()] == 13 and m.start() + 1 == len(buf)):
+            self._scan = m.start() if m is not None else len(buf)
+            if len(buf) > self._max:
+                self._to_lines()
+                return True
+            return False
+        eol = m.start()
+        if buf[eol] == 10:
+            self._mode = _FAST if buf.find(b"\r") < 0 else _LINES
+        elif buf[eol + 1] == 10 and _crlf_only(buf, 0):
+            self._mode = _FAST_CRLF
         else:
-            self._mode = _FAST
+            self._mode = _LINES
+        self._scan = 0
         return True
 
     def _to_lines(self) -> None:
@@ -202,36 +244,42 @@ class Framer:
                     self._emit(payload, b"", offset, tail and i == last)
             offset += len(line) + 1
 
-    # -- SSE fast path: LF-only streams ---------------------------------------------------------
+    # -- SSE fast path: LF-only or CRLF-only streams -----------------------------------------
 
-    def _feed_fast(self) -> None:
+    def _feed_fast(self, sep: bytes, batch: int) -> None:
+        """Frame every complete event of an LF-only (or CRLF-only) stream."""
         buf = self._buf
-        cut = buf.rfind(b"\n\n", self._scan)
+        cut = buf.rfind(sep, self._scan)
         if cut < 0:
-            self._scan = max(len(buf) - 1, 0)
+            self._scan = max(len(buf) - len(sep) + 1, 0)
             if len(buf) > self._max:
                 self._to_lines()
                 self._feed_lines(final=False)
             return
-        end = cut + 2
+        end = cut + len(sep)
         region = bytes(buf[:end])
+        # The common shape, checked in C: every event is one "data: " line. JSON text holds no raw
+        # CR or LF, so when the only line endings are the event boundaries, splitting on
+        # sep + "data: " yields exactly the payloads.
+        payloads = region[6 : -len(sep)].split(sep + b"data: ")
+        lines = region.count(b"\n")
+        if (
+            region.startswith(b"data: ")
+            and lines == 2 * len(payloads)
+            and (batch == BATCH or region.count(b"\r") == lines)
+            and (len(region) <= self._max or max(map(len, payloads)) <= self._max)
+        ):
+            self.frames.append((batch, self._base, payloads))
+        elif batch == BATCH:
+            self._split_events(region, self._base)
+        else:
+            # CRLF events of another shape (comments, several fields): the line path, for good.
+            self._to_lines()
+            self._feed_lines(final=False)
+            return
         del buf[:end]
-        offset = self._base
         self._base += end
         self._scan = 0
-        # The common shape, checked in C: every event is one "data: " line. JSON text holds no raw
-        # newline, so when the only newlines are the event boundaries, splitting on
-        # "\n\ndata: " yields exactly the payloads.
-        if region.startswith(b"data: "):
-            payloads = region[6:-2].split(b"\n\ndata: ")
-            if region.count(b"\n") == 2 * len(payloads) and (
-                len(region) <= self._max or max(map(len, payloads)) <= self._max
-            ):
-                self.frames.append((BATCH, offset, payloads))
-            else:
-                self._split_events(region, offset)
-        else:
-            self._split_events(region, offset)
         if len(buf) > self._max:
             self._to_lines()
             self._feed_lines(final=False)

@@ -1,0 +1,73 @@
+"""The command line: output, input choices, and exit codes on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chunkagg._cli import main
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "stream.sse"
+CHUNK = b'{"id":"c1","created":7,"model":"m","choices":[{"index":0,"delta":{"content":"%s"}}]}'
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_example_stream_prints_merged_completion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(EXAMPLE)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["object"] == "chat.completion"
+    assert [c["index"] for c in out["choices"]] == [0, 1, 2]
+    assert (
+        out["usage"]["total_tokens"]
+        == out["usage"]["prompt_tokens"] + (out["usage"]["completion_tokens"])
+    )
+
+
+def test_pretty_indents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "s.sse", b"data: " + CHUNK % b"Hi" + b"\n\ndata: [DONE]\n\n")
+    assert main([path, "--pretty"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("{\n  ")
+    assert json.loads(out)["choices"][0]["message"]["content"] == "Hi"
+
+
+def test_ndjson_flag_and_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "s.ndjson", CHUNK % b"a" + b"\n" + CHUNK % b"b" + b"\n")
+    assert main([path, "--ndjson", "--stats"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["choices"][0]["message"]["content"] == "ab"
+    assert "2 chunks" in captured.err
+    assert "done=False" in captured.err
+
+
+def test_bad_stream_exits_1_with_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = b"data: " + CHUNK % b"a" + b"\n\n"
+    path = _write(tmp_path, "bad.sse", first + b"data: {not json}\n\n")
+    assert main([path]) == 1
+    err = capsys.readouterr().err
+    assert "event 2" in err
+    assert f"byte offset {len(first)}" in err
+
+
+def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "nope.sse")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_stdin_through_python_m() -> None:
+    data = b"data: " + CHUNK % b"x" + b"\r\n\r\ndata: [DONE]\r\n\r\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "chunkagg", "-"], input=data, capture_output=True, check=True
+    )
+    assert json.loads(result.stdout)["choices"][0]["message"]["content"] == "x"
