@@ -17,7 +17,7 @@ from ._errors import (
     LimitExceededError,
     StreamError,
 )
-from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS
+from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, DEFAULT_MAX_TOOL_CALLS
 from ._models import (
     Audio,
     AudioDelta,
@@ -46,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_MAX_CHOICES",
     "DEFAULT_MAX_EVENT_SIZE",
+    "DEFAULT_MAX_TEXT_SIZE",
     "DEFAULT_MAX_TOOL_CALLS",
     "Accumulator",
     "AccumulatorClosedError",

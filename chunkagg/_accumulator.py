@@ -30,7 +30,7 @@ from ._framing import (
     Framer,
     classify,
 )
-from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Merger
+from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, DEFAULT_MAX_TOOL_CALLS, Merger
 from ._models import ChatCompletion, ResponseBody2, chunk_decoder
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "decode_chunk"]
@@ -93,20 +93,34 @@ class Accumulator:
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         max_choices: int = DEFAULT_MAX_CHOICES,
         max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+        max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
     ) -> None:
         """Create an accumulator for one stream.
 
         Args:
             format: ``"sse"`` (``data:`` events), ``"ndjson"`` (one JSON chunk per line) or
                 ``"auto"``: NDJSON when the first non-blank byte is ``{``, else SSE.
-            max_event_size: largest event, in bytes, before ``LimitExceededError``.
+            max_event_size: largest event in bytes; it also bounds the unparsed buffer, which
+                never holds more than one partial event.
             max_choices: choice indices must be below this.
             max_tool_calls: tool-call indices, and calls per choice, must be below this.
+            max_text_size: merged text (characters) plus audio bytes, over all choices.
+
+        Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
+        dropped and the stream goes on.
         """
+        for name, value in (
+            ("max_event_size", max_event_size),
+            ("max_choices", max_choices),
+            ("max_tool_calls", max_tool_calls),
+            ("max_text_size", max_text_size),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, not {value!r}")
         if format not in ("auto", "sse", "ndjson"):
             raise ValueError(f"format must be 'auto', 'sse' or 'ndjson', not {format!r}")
         self._framer = Framer(format, max_event_size)
-        self._merger = Merger(max_choices, max_tool_calls)
+        self._merger = Merger(max_choices, max_tool_calls, max_text_size)
         self._events = 0
         self._done = False
         self._closed = False

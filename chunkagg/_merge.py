@@ -35,13 +35,16 @@ from ._models import (
     Usage,
 )
 
-__all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TOOL_CALLS", "Merger"]
+__all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TEXT_SIZE", "DEFAULT_MAX_TOOL_CALLS", "Merger"]
 
 # The strictest peer (openai-node's ChatCompletionStream) gives up past 128 of each; the API
 # itself caps n at 128. Indices are bounded by the same numbers, so a broken index never builds a
 # long list.
 DEFAULT_MAX_CHOICES = 128
 DEFAULT_MAX_TOOL_CALLS = 128
+# Characters of merged text (content, refusal, reasoning, tool arguments...) plus audio bytes. The
+# longest real answers (128k output tokens, about 0.5 MB of text, plus reasoning) are far below.
+DEFAULT_MAX_TEXT_SIZE = 64 * 1024 * 1024
 
 
 class _Tool:
@@ -207,9 +210,12 @@ class Merger:
         self,
         max_choices: int = DEFAULT_MAX_CHOICES,
         max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+        max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
     ) -> None:
         self.max_choices = max_choices
         self.max_tool_calls = max_tool_calls
+        self.max_text_size = max_text_size
+        self.text_size = 0
         self.choices: dict[int, _Choice] = {}
         self.id: str | None = None
         self.created: int | float | None = None
@@ -223,10 +229,18 @@ class Merger:
 
         Raises:
             ChunkError: an impossible index or undecodable audio data.
-            LimitExceededError: more choices or tool calls than allowed.
+            LimitExceededError: more choices or tool calls than allowed, or more text once
+                ``max_text_size`` is used up (the chunk that crosses it is still merged, so the
+                merged text exceeds the limit by at most one chunk).
             StreamError: the chunk carries a server error (its choices are merged first).
         """
         choices = chunk.choices
+        if self.text_size > self.max_text_size and any(map(_has_text, choices)):
+            raise LimitExceededError(
+                "merged text is larger than the limit",
+                limit="max_text_size",
+                value=self.max_text_size,
+            )
         if choices:
             states = self.choices
             if len(choices) == 1:
@@ -240,14 +254,14 @@ class Merger:
                     self._check(choices)
                     if st is None:
                         st = states[ch.index] = _Choice(ch.index)
-                self._apply(st, ch)
+                self.text_size += self._apply(st, ch)
             else:
                 self._check(choices)
                 for ch in choices:
                     st = states.get(ch.index)
                     if st is None:
                         st = states[ch.index] = _Choice(ch.index)
-                    self._apply(st, ch)
+                    self.text_size += self._apply(st, ch)
         # Azure's filter chunks carry "" and 0 here: only a non-empty value counts as carried.
         if self.id is None and chunk.id:
             self.id = chunk.id
@@ -318,11 +332,14 @@ class Merger:
                 value=limit,
             )
 
-    def _apply(self, st: _Choice, ch: ChunkChoice) -> None:
+    def _apply(self, st: _Choice, ch: ChunkChoice) -> int:
+        """Merge one choice's delta; return the size of the text it added."""
+        size = 0
         delta = ch.delta
         if delta is not None:
             content = delta.content
             if content is not None:
+                size = len(content)
                 if st.content is None:
                     st.content = [content]
                 else:
@@ -330,20 +347,23 @@ class Merger:
             if st.role is None and delta.role:
                 st.role = delta.role
             if delta.tool_calls:
-                _apply_tools(st, delta.tool_calls)
+                size += _apply_tools(st, delta.tool_calls)
             if delta.refusal is not None:
                 st.refusal = _append(st.refusal, delta.refusal)
+                size += len(delta.refusal)
             if delta.reasoning is not None:
                 st.reasoning = _append(st.reasoning, delta.reasoning)
+                size += len(delta.reasoning)
             if delta.reasoning_content is not None:
                 st.reasoning_content = _append(st.reasoning_content, delta.reasoning_content)
+                size += len(delta.reasoning_content)
             if (
                 delta.function_call is not None
                 or delta.audio is not None
                 or delta.reasoning_signature is not None
                 or delta.redacted_reasoning is not None
             ):
-                _apply_rare(st, delta)
+                size += _apply_rare(st, delta)
         if ch.finish_reason:
             st.reason = ch.finish_reason
         logprobs = ch.logprobs
@@ -359,6 +379,7 @@ class Merger:
                     st.lp_refusal = list(logprobs.refusal)
                 else:
                     st.lp_refusal.extend(logprobs.refusal)
+        return size
 
     def build(self) -> ChatCompletion:
         """Build the completion merged so far; the state is left as it was."""
@@ -374,7 +395,8 @@ class Merger:
         )
 
 
-def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> None:
+def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> int:
+    size = 0
     for tc in tcs:
         call = st.target(tc)
         if call is None:
@@ -394,6 +416,7 @@ def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> None:
                 call.name = fn.name
             if fn.arguments:
                 call.args.append(fn.arguments)
+                size += len(fn.arguments)
         if tc.thought_signature and call.signature is None:
             call.signature = tc.thought_signature
         extra = tc.extra_content
@@ -401,10 +424,12 @@ def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> None:
             signature = extra.google.thought_signature
             if signature:
                 call.extra = {"google": {"thought_signature": signature}}
+    return size
 
 
-def _apply_rare(st: _Choice, delta: Delta) -> None:
+def _apply_rare(st: _Choice, delta: Delta) -> int:
     """Merge the fields few servers send, kept off the per-chunk path of plain text."""
+    size = 0
     fc = delta.function_call
     if fc is not None:
         st.function_call = True
@@ -412,6 +437,7 @@ def _apply_rare(st: _Choice, delta: Delta) -> None:
             st.fn_name = fc.name
         if fc.arguments:
             st.fn_args.append(fc.arguments)
+            size += len(fc.arguments)
     audio = delta.audio
     if audio is not None:
         st.has_audio = True
@@ -420,10 +446,33 @@ def _apply_rare(st: _Choice, delta: Delta) -> None:
         if audio.expires_at:
             st.audio_expires = audio.expires_at
         if audio.data:
-            st.audio_data.append(base64.b64decode(audio.data))
+            data = base64.b64decode(audio.data)
+            st.audio_data.append(data)
+            size += len(data)
         if audio.transcript is not None:
             st.audio_transcript = _append(st.audio_transcript, audio.transcript)
+            size += len(audio.transcript)
     if delta.reasoning_signature and st.signature is None:
         st.signature = delta.reasoning_signature
     if delta.redacted_reasoning is not None:
         st.redacted = _append(st.redacted, delta.redacted_reasoning)
+        size += len(delta.redacted_reasoning)
+    return size
+
+
+def _has_text(ch: ChunkChoice) -> bool:
+    """Whether a choice's delta would add to the merged text (checked only past the limit)."""
+    d = ch.delta
+    if d is None:
+        return False
+    fc = d.function_call
+    return bool(
+        d.content
+        or d.refusal
+        or d.reasoning
+        or d.reasoning_content
+        or d.redacted_reasoning
+        or (d.audio is not None and (d.audio.data or d.audio.transcript))
+        or (fc is not None and fc.arguments)
+        or any(tc.function is not None and tc.function.arguments for tc in d.tool_calls or ())
+    )
