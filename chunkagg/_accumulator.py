@@ -263,11 +263,11 @@ class Accumulator:
                 except msgspec.DecodeError:
                     # "[DONE]" and keep-alives land here too: classifying after a failed decode
                     # keeps every well-formed chunk free of the check.
-                    kind = classify(payload)
-                    if kind == DONE:
+                    what = classify(payload)
+                    if what == DONE:
                         self._done = True
                         continue
-                    if kind == SKIP:
+                    if what == SKIP:
                         continue
                     chunk = self._decode(payload)
                 merge(chunk)
@@ -306,7 +306,6 @@ class Accumulator:
                 f"stream ended inside an event, whose JSON does not parse ({exc})",
                 payload,
             ) from exc
-        self._merger.add(chunk)
         return chunk
 
 
@@ -323,8 +322,8 @@ def _error_event(payload: bytes) -> StreamError:
     code = err.get("code")
     kind = err.get("type")
     return StreamError(
-        message if isinstance(message, str) else str(body),
+        message if isinstance(message, str) else str(err),
         code=code if isinstance(code, int | str) else None,
         type=kind if isinstance(kind, str) else None,
-        payload=body,
+        payload=err,
     )

@@ -59,6 +59,7 @@ _START, _FAST, _FAST_CRLF, _LINES, _NDJSON = 0, 1, 2, 3, 4
 _BOM = b"\xef\xbb\xbf"
 _DONE = b"[DONE]"
 _EOL = re.compile(rb"[\r\n]")
+_NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _WHITESPACE = b" \t\r\n"
 
 
@@ -107,6 +108,7 @@ class Framer:
         self._start = -1
         self._skip_line = False
         self._skip_event = False
+        self._cr_pending = False
 
     # -- input ----------------------------------------------------------------------------------
 
@@ -171,14 +173,15 @@ class Framer:
         if buf.startswith(_BOM):
             del buf[:3]
             self._base = 3
-        fmt = self._fmt
-        if fmt == "auto":
-            first = buf.lstrip(_WHITESPACE)[:1]
-            if not first:
+        if self._fmt == "auto":
+            first = _NON_BLANK.search(buf, self._scan)
+            if first is None:
+                self._scan = len(buf)
                 self._check_size(len(buf))
                 return False
-            fmt = "ndjson" if first == b"{" else "sse"
-        if fmt == "ndjson":
+            self._fmt = "ndjson" if buf[first.start()] == 123 else "sse"  # "{"
+            self._scan = 0
+        if self._fmt == "ndjson":
             self._mode = _NDJSON
             return True
         # The first line ending picks the path: LF, CRLF, or anything else (lone CR).
@@ -310,6 +313,12 @@ class Framer:
 
     def _feed_lines(self, final: bool) -> None:
         buf = self._buf
+        if self._cr_pending and buf:
+            # The last call ended with a CR that already ended its line: drop the LF of its CRLF.
+            self._cr_pending = False
+            if buf[0] == 10:
+                del buf[:1]
+                self._base += 1
         pos = 0
         n = len(buf)
         search = _EOL.search
@@ -319,11 +328,14 @@ class Framer:
                 self._scan = n
                 break
             eol = m.start()
-            if buf[eol] == 13:  # "\r": a CRLF pair may be split across two feeds
-                if eol + 1 == n and not final:
-                    self._scan = eol
-                    break
-                nxt = eol + 2 if eol + 1 < n and buf[eol + 1] == 10 else eol + 1
+            if buf[eol] == 13:
+                if eol + 1 == n:
+                    # A CR ends its line at once (a lone-CR stream must not wait for the next
+                    # byte); an LF that may follow in the next call is dropped then.
+                    self._cr_pending = not final
+                    nxt = n
+                else:
+                    nxt = eol + 2 if buf[eol + 1] == 10 else eol + 1
             else:
                 nxt = eol + 1
             if self._skip_line:
