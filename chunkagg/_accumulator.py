@@ -41,6 +41,8 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "decode_chunk"]
 DEFAULT_MAX_EVENT_SIZE = 4 * 1024 * 1024
 
 _decode = chunk_decoder.decode
+# msgspec reports invalid UTF-8 inside a JSON string as UnicodeDecodeError, not DecodeError.
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -61,8 +63,8 @@ def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2
         raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
     try:
         return _decode(payload)
-    except msgspec.DecodeError as exc:
-        raw = payload.encode() if isinstance(payload, str) else bytes(payload)
+    except _DECODE_ERRORS as exc:
+        raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
         raise ChunkError(f"invalid chunk: {exc}", raw) from exc
 
 
@@ -235,6 +237,7 @@ class Accumulator:
                 out.append(chunk)
         except ChunkAggError as exc:
             if exc.event is None:
+                _attach(exc, payload)
                 exc._locate(self._events, offset)
             exc.chunks = out
             raise
@@ -260,7 +263,7 @@ class Accumulator:
             try:
                 try:
                     chunk = _decode(payload)
-                except msgspec.DecodeError:
+                except _DECODE_ERRORS:
                     # "[DONE]" and keep-alives land here too: classifying after a failed decode
                     # keeps every well-formed chunk free of the check.
                     what = classify(payload)
@@ -273,13 +276,14 @@ class Accumulator:
                 merge(chunk)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.
+                _attach(exc, payload)
                 step = BATCH_STEP[kind]
                 start = offset + sum(map(len, payloads[:k])) + step * k
                 self._events += k + 1
                 exc._locate(self._events, start)
                 rest = payloads[k + 1 :]
                 if rest:
-                    self._framer.frames.insert(position, (BATCH, start + len(payload) + 8, rest))
+                    self._framer.frames.insert(position, (kind, start + len(payload) + step, rest))
                 raise
             append(chunk)
         self._events += len(payloads)
@@ -288,7 +292,7 @@ class Accumulator:
     def _decode(payload: bytes) -> ResponseBody2:
         try:
             return _decode(payload)
-        except msgspec.DecodeError as exc:
+        except _DECODE_ERRORS as exc:
             raise ChunkError(f"invalid chunk: {exc}", payload) from exc
 
     def _slow_frame(self, kind: int, payload: bytes) -> ResponseBody2:
@@ -299,7 +303,7 @@ class Accumulator:
         # TAIL: the last event of a stream that ended without closing it.
         try:
             chunk = _decode(payload)
-        except msgspec.ValidationError as exc:
+        except (msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise ChunkError(f"invalid chunk: {exc}", payload) from exc
         except msgspec.DecodeError as exc:
             raise IncompleteStreamError(
@@ -309,11 +313,17 @@ class Accumulator:
         return chunk
 
 
+def _attach(exc: ChunkAggError, payload: Any) -> None:
+    """Give a merge-time ``ChunkError`` (raised without bytes) the payload of its event."""
+    if isinstance(exc, ChunkError) and not exc.payload and isinstance(payload, bytes):
+        exc.payload = payload
+
+
 def _error_event(payload: bytes) -> StreamError:
     """Build the ``StreamError`` for an ``event: error`` (OpenRouter, vLLM, SGLang)."""
     try:
         body = _error_decoder.decode(payload)
-    except msgspec.DecodeError:
+    except _DECODE_ERRORS:
         return StreamError(payload.decode("utf-8", "replace"), payload=payload)
     err = body.get("error", body)
     if not isinstance(err, dict):

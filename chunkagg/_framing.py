@@ -93,9 +93,14 @@ class Framer:
         self.frames: list[Frame] = []
         self.faults: deque[ChunkAggError] = deque()
         self.last_event_id = ""
+        self._id = ""
+        self._bom_seen = False
         self.retry: int | None = None
         self._fmt: Format = fmt
         self._max = max_event_size
+        # Bytes an unfinished line may hold: the data plus its "data: " prefix and a CRLF, so the
+        # limit applies to the payload the same way whatever the split.
+        self._cap = max_event_size + 8
         self._buf = bytearray()
         # Stream offset of _buf[0], and where the next scan for a line end starts in _buf.
         self._base = 0
@@ -121,7 +126,7 @@ class Framer:
         if mode == _FAST:
             if buf.find(b"\r", start) < 0:
                 # Most calls complete no event: answer those with one scan of the new bytes.
-                if buf.rfind(b"\n\n", self._scan) < 0 and len(buf) <= self._max:
+                if buf.rfind(b"\n\n", self._scan) < 0 and len(buf) <= self._cap:
                     self._scan = len(buf) - 1
                 else:
                     self._feed_fast(b"\n\n", BATCH)
@@ -129,7 +134,7 @@ class Framer:
             self._to_lines()
         elif mode == _FAST_CRLF:
             if _crlf_only(buf, start):
-                if buf.rfind(b"\r\n\r\n", self._scan) < 0 and len(buf) <= self._max:
+                if buf.rfind(b"\r\n\r\n", self._scan) < 0 and len(buf) <= self._cap:
                     self._scan = max(len(buf) - 3, 0)
                 else:
                     self._feed_fast(b"\r\n\r\n", BATCH_CRLF)
@@ -152,7 +157,7 @@ class Framer:
     def close(self) -> None:
         """Frame what is left at the end of the stream: a last event without its blank line."""
         if self._mode == _START:
-            if self._buf.startswith(_BOM):
+            if not self._bom_seen and self._buf.startswith(_BOM):
                 del self._buf[:3]
                 self._base = 3
             self._mode = _NDJSON if self._fmt == "ndjson" else _LINES
@@ -168,11 +173,13 @@ class Framer:
 
     def _start_stream(self) -> bool:
         buf = self._buf
-        if len(buf) < 3 and _BOM.startswith(buf):
-            return False
-        if buf.startswith(_BOM):
-            del buf[:3]
-            self._base = 3
+        if not self._bom_seen:
+            if len(buf) < 3 and _BOM.startswith(buf):
+                return False
+            self._bom_seen = True
+            if buf.startswith(_BOM):
+                del buf[:3]
+                self._base = 3
         if self._fmt == "auto":
             first = _NON_BLANK.search(buf, self._scan)
             if first is None:
@@ -188,7 +195,7 @@ class Framer:
         m = _EOL.search(buf, self._scan)
         if m is None or (buf[m.start()] == 13 and m.start() + 1 == len(buf)):
             self._scan = m.start() if m is not None else len(buf)
-            if len(buf) > self._max:
+            if len(buf) > self._cap:
                 self._to_lines()
                 return True
             return False
@@ -255,7 +262,7 @@ class Framer:
         cut = buf.rfind(sep, self._scan)
         if cut < 0:
             self._scan = max(len(buf) - len(sep) + 1, 0)
-            if len(buf) > self._max:
+            if len(buf) > self._cap:
                 self._to_lines()
                 self._feed_lines(final=False)
             return
@@ -283,7 +290,7 @@ class Framer:
         del buf[:end]
         self._base += end
         self._scan = 0
-        if len(buf) > self._max:
+        if len(buf) > self._cap:
             self._to_lines()
             self._feed_lines(final=False)
 
@@ -350,7 +357,7 @@ class Framer:
         del buf[:pos]
         self._base += pos
         self._scan -= pos
-        if len(buf) > self._max and not self._skip_line:
+        if len(buf) > self._cap and not self._skip_line:
             start = self._start if self._start >= 0 else self._base
             self._fault(self._too_large(), start)
             self._discard_event()
@@ -376,7 +383,7 @@ class Framer:
             self._start = offset
         if name == b"data":
             self._size += len(value) + 1
-            if self._size > self._max:
+            if self._size > self._max + 1:  # one "\n" per data line, but the last is removed
                 self._fault(self._too_large(), self._start)
                 self._discard_event()
                 self._skip_event = True
@@ -386,11 +393,13 @@ class Framer:
             self._type = value
         elif name == b"id":
             if b"\0" not in value:
-                self.last_event_id = value.decode("utf-8", "replace")
+                self._id = value.decode("utf-8", "replace")
         elif name == b"retry" and value.isdigit():
             self.retry = int(value)
 
     def _dispatch(self, final: bool = False) -> None:
+        # WHATWG: the last event ID changes when an event is dispatched, not when "id:" is read.
+        self.last_event_id = self._id
         data, kind, start = self._data, self._type, self._start
         skipped = self._skip_event
         self._discard_event()
@@ -432,7 +441,7 @@ class Framer:
 
     def _check_size(self, size: int) -> None:
         # A partial NDJSON line, or leading whitespace before the format is known, over the cap.
-        if size > self._max:
+        if size > self._cap:
             self._fault(self._too_large(), self._base)
             self._base += len(self._buf)
             self._buf.clear()

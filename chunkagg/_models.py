@@ -46,22 +46,27 @@ Number = int | float
 
 
 class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base of every Struct: keyword-only, defaults left out when encoding."""
+    """Base of every Struct: keyword-only, defaults left out when encoding.
+
+    Only ``None`` (absent) and empty containers are defaults, so no value a server sent (``""``,
+    ``0``) is ever left out. ``gc=False``: values decoded from JSON cannot form reference cycles,
+    and untracked Structs made logprob-heavy streams 1.46x instead of 1.69x the floor.
+    """
 
 
 class TopLogprob(_Wire):
     """One alternative token in ``top_logprobs``."""
 
-    token: str = ""
-    logprob: Number = 0
+    token: str
+    logprob: Number
     bytes: list[int] | None = None
 
 
 class TokenLogprob(_Wire):
     """Log probability of one sampled token, with its alternatives."""
 
-    token: str = ""
-    logprob: Number = 0
+    token: str
+    logprob: Number
     bytes: list[int] | None = None
     top_logprobs: list[TopLogprob] | None = None
 
@@ -160,8 +165,11 @@ class Delta(_Wire):
     audio: AudioDelta | None = None
 
 
-class ChunkChoice(_Wire):
-    """One choice's delta in a chunk (the seed's ``RouterChatCompletionsResponseBodyChoices``)."""
+class ChunkChoice(_Wire, omit_defaults=False):
+    """One choice's delta in a chunk (the seed's ``RouterChatCompletionsResponseBodyChoices``).
+
+    Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``index: 0``.
+    """
 
     index: int = 0
     delta: Delta | None = None
@@ -169,8 +177,11 @@ class ChunkChoice(_Wire):
     logprobs: ChoiceLogprobs | None = None
 
 
-class ResponseBody2(_Wire):
-    """A ``chat.completion.chunk``: one streamed event (the seed's name for it)."""
+class ResponseBody2(_Wire, omit_defaults=False):
+    """A ``chat.completion.chunk``: one streamed event (the seed's name for it).
+
+    Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``choices: []``.
+    """
 
     id: str | None = None
     choices: list[ChunkChoice] = msgspec.field(default_factory=list)
@@ -186,19 +197,19 @@ class ResponseBody2(_Wire):
 ChatCompletionChunk = ResponseBody2
 
 
-class FunctionCall(_Wire):
+class FunctionCall(_Wire, kw_only=True):
     """A merged function call: its name and its whole arguments text."""
 
     name: str | None = None
-    arguments: str = ""
+    arguments: str
 
 
-class ToolCall(_Wire):
+class ToolCall(_Wire, kw_only=True):
     """A merged tool call. ``arguments`` is kept verbatim, even when it is not valid JSON."""
 
     id: str | None = None
     type: str | None = None
-    function: FunctionCall = msgspec.field(default_factory=FunctionCall)
+    function: FunctionCall
     thought_signature: str | None = None
     extra_content: dict[str, Any] | None = None
 
