@@ -158,8 +158,11 @@ class Accumulator:
             AccumulatorClosedError: ``finalize()`` was already called.
             TypeError: ``data`` is not bytes-like.
         """
-        if type(data) is not bytes and not isinstance(data, bytearray | memoryview):
-            raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
+        if type(data) is not bytes:
+            if isinstance(data, memoryview):
+                data = data.tobytes()
+            elif not isinstance(data, bytes | bytearray):
+                raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
         if self._closed:
             raise AccumulatorClosedError("feed() after finalize()")
         framer = self._framer

@@ -117,22 +117,38 @@ class Framer:
 
     # -- input ----------------------------------------------------------------------------------
 
-    def feed(self, data: bytes | bytearray | memoryview) -> None:
+    def feed(self, data: bytes | bytearray) -> None:
         """Append ``data`` and frame every event it completes."""
         buf = self._buf
         start = len(buf)
         buf += data
         mode = self._mode
         if mode == _FAST:
-            if buf.find(b"\r", start) < 0:
-                # Most calls complete no event: answer those with one scan of the new bytes.
-                if buf.rfind(b"\n\n", self._scan) < 0 and len(buf) <= self._cap:
+            if 13 not in data:  # no "\r"
+                # Most calls complete no event, and bytes without an LF cannot. An int `in` test
+                # costs 18 ns against 70 ns for .find() or 137 ns for `b"\n" in`: it matters when
+                # feeding one byte at a time.
+                if 10 not in data:
+                    if len(buf) > self._cap:
+                        self._feed_fast(b"\n\n", BATCH)
+                elif buf.rfind(b"\n\n", self._scan) < 0 and len(buf) <= self._cap:
                     self._scan = len(buf) - 1
                 else:
                     self._feed_fast(b"\n\n", BATCH)
                 return
             self._to_lines()
-        elif mode == _FAST_CRLF:
+        elif (
+            10 not in data
+            and 13 not in data
+            and mode != _START
+            and len(buf) <= self._cap
+            and not self._cr_pending
+            and (mode != _FAST_CRLF or buf[start - 1 : start] != b"\r")
+        ):
+            # No line ending, so no line completes; but a CR that ended the last call's bytes
+            # (lone, or half of a CRLF) must be resolved by these.
+            return
+        if mode == _FAST_CRLF:
             if _crlf_only(buf, start):
                 if buf.rfind(b"\r\n\r\n", self._scan) < 0 and len(buf) <= self._cap:
                     self._scan = max(len(buf) - 3, 0)
