@@ -88,6 +88,8 @@ class Accumulator:
         completion = acc.finalize()
     """
 
+    __slots__ = ("_closed", "_done", "_events", "_framer", "_merger")
+
     def __init__(
         self,
         *,
@@ -300,7 +302,7 @@ class Accumulator:
 
     def _slow_frame(self, kind: int, payload: bytes) -> ResponseBody2:
         if kind == FAULT:
-            raise self._framer.faults.popleft()
+            raise self._framer.faults.pop(0)
         if kind == ERROR:
             raise _error_event(payload)
         # TAIL: the last event of a stream that ended without closing it.

@@ -145,6 +145,18 @@ class _Choice:
             return self.by_id.get(tid)
         return self.last_call
 
+    def continues(self, tcs: list[ToolCallDelta]) -> bool:
+        """Whether every delta continues a known call by index: nothing to check then."""
+        by_index = self.by_index
+        for tc in tcs:
+            index = tc.index
+            if index is None:
+                return False
+            call = by_index.get(index)
+            if call is None or (tc.id and call.id and tc.id != call.id):
+                return False
+        return True
+
     def build(self) -> Choice:
         calls = None
         if self.calls:
@@ -206,6 +218,20 @@ def _append(parts: list[str] | None, fragment: str) -> list[str]:
 class Merger:
     """All merge state of one stream: top-level fields, usage and one ``_Choice`` per index."""
 
+    __slots__ = (
+        "choices",
+        "created",
+        "id",
+        "max_choices",
+        "max_text_size",
+        "max_tool_calls",
+        "model",
+        "service_tier",
+        "system_fingerprint",
+        "text_size",
+        "usage",
+    )
+
     def __init__(
         self,
         max_choices: int = DEFAULT_MAX_CHOICES,
@@ -249,7 +275,11 @@ class Merger:
                 st = states.get(ch.index)
                 delta = ch.delta
                 if st is None or (
-                    delta is not None and (delta.tool_calls or delta.audio is not None)
+                    delta is not None
+                    and (
+                        delta.audio is not None
+                        or (delta.tool_calls and not st.continues(delta.tool_calls))
+                    )
                 ):
                     self._check(choices)
                     if st is None:
@@ -397,8 +427,16 @@ class Merger:
 
 def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> int:
     size = 0
+    by_index = st.by_index
     for tc in tcs:
-        call = st.target(tc)
+        index = tc.index
+        if index is not None:
+            # st.target() inlined for the common case: a delta that names its index.
+            call = by_index.get(index)
+            if call is not None and tc.id and call.id and tc.id != call.id:
+                call = None
+        else:
+            call = st.target(tc)
         if call is None:
             call = _Tool(tc.index, len(st.calls))
             st.calls.append(call)
