@@ -112,17 +112,18 @@ class _Choice:
         self.redacted: list[str] | None = None
         self.signature: str | None = None
         self.reason: str | None = None
-        self.calls: list[_Tool] = []
-        self.by_index: dict[int, _Tool] = {}
-        self.by_id: dict[str, _Tool] = {}
+        # Containers few choices need stay None until used: a gateway holds thousands of these.
+        self.calls: list[_Tool] | None = None
+        self.by_index: dict[int, _Tool] | None = None
+        self.by_id: dict[str, _Tool] | None = None
         self.last_call: _Tool | None = None
         self.function_call = False
         self.fn_name: str | None = None
-        self.fn_args: list[str] = []
+        self.fn_args: list[str] | None = None
         self.has_audio = False
         self.audio_id: str | None = None
         self.audio_expires: int | None = None
-        self.audio_data: list[bytes] = []
+        self.audio_data: list[bytes] | None = None
         self.audio_transcript: list[str] | None = None
         self.has_logprobs = False
         self.lp_content: list[TokenLogprob] | None = None
@@ -135,9 +136,12 @@ class _Choice:
         and Groq send index 0 for every call). Without one (Gemini): the call with that ``id``,
         else the latest call.
         """
+        by_index = self.by_index
+        if by_index is None or self.by_id is None:
+            return None
         tid = tc.id
         if tc.index is not None:
-            call = self.by_index.get(tc.index)
+            call = by_index.get(tc.index)
             if call is not None and tid and call.id and tid != call.id:
                 return None
             return call
@@ -147,13 +151,10 @@ class _Choice:
 
     def continues(self, tcs: list[ToolCallDelta]) -> bool:
         """Whether every delta continues a known call by index: nothing to check then."""
-        by_index = self.by_index
-        for tc in tcs:
-            index = tc.index
-            if index is None:
-                return False
-            call = by_index.get(index)
-            if call is None or (tc.id and call.id and tc.id != call.id):
+        # A loop, not all(<generator>): the generator made the tools scenario 1.46x the floor
+        # instead of 1.33x.
+        for tc in tcs:  # noqa: SIM110
+            if tc.index is None or self.target(tc) is None:
                 return False
         return True
 
@@ -184,7 +185,7 @@ class _Choice:
             redacted_reasoning=_join(self.redacted),
             tool_calls=calls,
             function_call=(
-                FunctionCall(name=self.fn_name, arguments="".join(self.fn_args))
+                FunctionCall(name=self.fn_name, arguments=_join(self.fn_args) or "")
                 if self.function_call
                 else None
             ),
@@ -351,7 +352,7 @@ class Merger:
                     limit="max_tool_calls",
                     value=limit,
                 )
-        known = len(st.calls) if st is not None else 0
+        known = len(st.calls) if st is not None and st.calls else 0
         if known + len(tcs) <= limit:
             return
         new = sum(1 for tc in tcs if st is None or st.target(tc) is None)
@@ -427,17 +428,11 @@ class Merger:
 
 def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> int:
     size = 0
-    by_index = st.by_index
     for tc in tcs:
-        index = tc.index
-        if index is not None:
-            # st.target() inlined for the common case: a delta that names its index.
-            call = by_index.get(index)
-            if call is not None and tc.id and call.id and tc.id != call.id:
-                call = None
-        else:
-            call = st.target(tc)
+        call = st.target(tc)
         if call is None:
+            if st.calls is None or st.by_index is None or st.by_id is None:
+                st.calls, st.by_index, st.by_id = [], {}, {}
             call = _Tool(tc.index, len(st.calls))
             st.calls.append(call)
             if tc.index is not None:
@@ -445,7 +440,8 @@ def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> int:
         st.last_call = call
         if tc.id and call.id is None:
             call.id = tc.id
-            st.by_id[tc.id] = call
+            if st.by_id is not None:
+                st.by_id[tc.id] = call
         if tc.type and call.type is None:
             call.type = tc.type
         fn = tc.function
@@ -474,7 +470,7 @@ def _apply_rare(st: _Choice, delta: Delta) -> int:
         if fc.name and st.fn_name is None:
             st.fn_name = fc.name
         if fc.arguments:
-            st.fn_args.append(fc.arguments)
+            st.fn_args = _append(st.fn_args, fc.arguments)
             size += len(fc.arguments)
     audio = delta.audio
     if audio is not None:
@@ -485,7 +481,10 @@ def _apply_rare(st: _Choice, delta: Delta) -> int:
             st.audio_expires = audio.expires_at
         if audio.data:
             data = base64.b64decode(audio.data)
-            st.audio_data.append(data)
+            if st.audio_data is None:
+                st.audio_data = [data]
+            else:
+                st.audio_data.append(data)
             size += len(data)
         if audio.transcript is not None:
             st.audio_transcript = _append(st.audio_transcript, audio.transcript)
