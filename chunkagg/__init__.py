@@ -8,7 +8,12 @@
 'Hi'
 """
 
-from ._accumulator import DEFAULT_MAX_EVENT_SIZE, Accumulator, decode_chunk
+from ._accumulator import (
+    DEFAULT_MAX_EVENT_SIZE,
+    Accumulator,
+    SupportsModelDumpJson,
+    decode_chunk,
+)
 from ._errors import (
     AccumulatorClosedError,
     ChunkAggError,
@@ -17,6 +22,18 @@ from ._errors import (
     LimitExceededError,
     StreamError,
 )
+from ._events import (
+    ChoiceFinished,
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    RefusalDelta,
+    ToolCallArgumentsDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    UsageReceived,
+)
+from ._helpers import AsyncChunkStream, ChunkStream, aaccumulate, accumulate
 from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, DEFAULT_MAX_TOOL_CALLS
 from ._models import (
     Audio,
@@ -50,31 +67,45 @@ __all__ = [
     "DEFAULT_MAX_TOOL_CALLS",
     "Accumulator",
     "AccumulatorClosedError",
+    "AsyncChunkStream",
     "Audio",
     "AudioDelta",
     "ChatCompletion",
     "ChatCompletionChunk",
     "Choice",
+    "ChoiceFinished",
     "ChoiceLogprobs",
     "ChunkAggError",
     "ChunkChoice",
     "ChunkError",
+    "ChunkStream",
     "CompletionTokensDetails",
+    "ContentDelta",
     "Delta",
     "ErrorObject",
+    "Event",
     "FunctionCall",
     "FunctionCallDelta",
     "IncompleteStreamError",
     "LimitExceededError",
     "Message",
     "PromptTokensDetails",
+    "ReasoningDelta",
+    "RefusalDelta",
     "ResponseBody2",
     "StreamError",
+    "SupportsModelDumpJson",
     "TokenLogprob",
     "ToolCall",
+    "ToolCallArgumentsDelta",
     "ToolCallDelta",
+    "ToolCallDone",
+    "ToolCallStarted",
     "TopLogprob",
     "Usage",
+    "UsageReceived",
     "__version__",
+    "aaccumulate",
+    "accumulate",
     "decode_chunk",
 ]

@@ -7,7 +7,8 @@ themselves live in ``_framing`` (bytes to events) and ``_merge`` (chunks to a co
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import msgspec
 
@@ -18,6 +19,7 @@ from ._errors import (
     IncompleteStreamError,
     StreamError,
 )
+from ._events import Event, TrackingMerger
 from ._framing import (
     BATCH,
     BATCH_STEP,
@@ -33,7 +35,7 @@ from ._framing import (
 from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, DEFAULT_MAX_TOOL_CALLS, Merger
 from ._models import ChatCompletion, ResponseBody2, chunk_decoder
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "decode_chunk"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "decode_chunk"]
 
 # One chunk is a few hundred bytes; the largest real ones (a long tool-call argument in a single
 # delta, an audio fragment) stay well under 1 MiB. h11 caps an incomplete event at 16 KiB, aiohttp
@@ -98,6 +100,7 @@ class Accumulator:
         max_choices: int = DEFAULT_MAX_CHOICES,
         max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
+        track: bool = False,
     ) -> None:
         """Create an accumulator for one stream.
 
@@ -109,6 +112,7 @@ class Accumulator:
             max_choices: choice indices must be below this.
             max_tool_calls: tool-call indices, and calls per choice, must be below this.
             max_text_size: merged text (characters) plus audio bytes, over all choices.
+            track: derive live-UI events from the merge, read with ``take_events()``.
 
         Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
         dropped and the stream goes on.
@@ -124,7 +128,8 @@ class Accumulator:
         if format not in ("auto", "sse", "ndjson"):
             raise ValueError(f"format must be 'auto', 'sse' or 'ndjson', not {format!r}")
         self._framer = Framer(format, max_event_size)
-        self._merger = Merger(max_choices, max_tool_calls, max_text_size)
+        merger = TrackingMerger if track else Merger
+        self._merger = merger(max_choices, max_tool_calls, max_text_size)
         self._events = 0
         self._done = False
         self._closed = False
@@ -135,9 +140,26 @@ class Accumulator:
         return self._done
 
     @property
-    def events(self) -> int:
+    def event_count(self) -> int:
         """How many events (or added chunks) have been processed, bad ones included."""
         return self._events
+
+    def take_events(self) -> list[Event]:
+        """Return the live-UI events derived since the last call, oldest first, and forget them.
+
+        Needs ``Accumulator(track=True)``. Each event is a ``ContentDelta``, ``RefusalDelta``,
+        ``ReasoningDelta``, ``ToolCallStarted``, ``ToolCallArgumentsDelta``, ``ToolCallDone``,
+        ``ChoiceFinished`` or ``UsageReceived``.
+
+        Raises:
+            RuntimeError: the accumulator was made without ``track=True``.
+        """
+        merger = self._merger
+        if not isinstance(merger, TrackingMerger):
+            raise RuntimeError("take_events() needs Accumulator(track=True)")
+        events = merger.events
+        merger.events = []
+        return events
 
     @property
     def last_event_id(self) -> str:
@@ -172,11 +194,18 @@ class Accumulator:
             framer.feed(data)
         return self._drain() if framer.frames else []
 
-    def add(self, chunk: ResponseBody2) -> None:
+    def add(
+        self, chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson
+    ) -> ResponseBody2:
         """Merge a chunk that was already decoded (for callers who parse the stream themselves).
 
         Args:
-            chunk: one ``ResponseBody2``; ``decode_chunk`` makes one from JSON.
+            chunk: one ``ResponseBody2`` (``decode_chunk`` makes one from JSON), a ``dict`` of
+                the chunk's JSON, or a pydantic model of it, such as the openai or Orq SDKs'
+                ``ChatCompletionChunk``.
+
+        Returns:
+            The chunk as a ``ResponseBody2``.
 
         Raises:
             ChunkError, StreamError, LimitExceededError: as for ``feed()``; the error names the
@@ -184,16 +213,23 @@ class Accumulator:
             AccumulatorClosedError: ``finalize()`` was already called.
             TypeError: ``chunk`` is not a ``ResponseBody2``.
         """
-        if not isinstance(chunk, ResponseBody2):
-            raise TypeError(f"add() takes a ResponseBody2, not {type(chunk).__name__}")
+        if not isinstance(chunk, ResponseBody2 | Mapping) and not callable(
+            getattr(chunk, "model_dump_json", None)
+        ):
+            raise TypeError(
+                "add() takes a ResponseBody2, a dict or a pydantic model, "
+                f"not {type(chunk).__name__}"
+            )
         if self._closed:
             raise AccumulatorClosedError("add() after finalize()")
         self._events += 1
         try:
-            self._merger.add(chunk)
+            decoded = _as_chunk(chunk)
+            self._merger.add(decoded)
         except ChunkAggError as exc:
             exc._locate(self._events, None)
             raise
+        return decoded
 
     def finalize(self) -> ChatCompletion:
         """End the stream and return the merged completion.
@@ -214,6 +250,7 @@ class Accumulator:
             self._closed = True
             self._framer.close()
         self._drain()
+        self._merger.finish()
         return self._merger.build()
 
     def snapshot(self) -> ChatCompletion:
@@ -316,6 +353,23 @@ class Accumulator:
                 payload,
             ) from exc
         return chunk
+
+
+class SupportsModelDumpJson(Protocol):
+    """A pydantic model (the openai and Orq SDKs' chunk types are)."""
+
+    def model_dump_json(self) -> str: ...
+
+
+def _as_chunk(chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson) -> ResponseBody2:
+    if isinstance(chunk, ResponseBody2):
+        return chunk
+    try:
+        if isinstance(chunk, Mapping):
+            return msgspec.convert(chunk, ResponseBody2)
+        return _decode(chunk.model_dump_json())
+    except (msgspec.ValidationError, *_DECODE_ERRORS) as exc:
+        raise ChunkError(f"invalid chunk: {exc}", repr(chunk).encode()) from exc
 
 
 def _attach(exc: ChunkAggError, payload: Any) -> None:

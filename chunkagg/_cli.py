@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.buffer.write(orjson.dumps(completion.to_dict(), option=option) + b"\n")
     if args.stats:
         print(
-            f"chunkagg: {chunks} chunks, {size} bytes, {acc.events} events, "
+            f"chunkagg: {chunks} chunks, {size} bytes, {acc.event_count} events, "
             f"{elapsed * 1000:.1f} ms, done={acc.done}",
             file=sys.stderr,
         )

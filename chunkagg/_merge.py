@@ -220,6 +220,7 @@ class Merger:
     """All merge state of one stream: top-level fields, usage and one ``_Choice`` per index."""
 
     __slots__ = (
+        "_targets",
         "choices",
         "created",
         "id",
@@ -243,6 +244,8 @@ class Merger:
         self.max_tool_calls = max_tool_calls
         self.max_text_size = max_text_size
         self.text_size = 0
+        # When a list, _apply_tools records the call each tool-call delta went to (for events).
+        self._targets: list[_Tool] | None = None
         self.choices: dict[int, _Choice] = {}
         self.id: str | None = None
         self.created: int | float | None = None
@@ -378,7 +381,7 @@ class Merger:
             if st.role is None and delta.role:
                 st.role = delta.role
             if delta.tool_calls:
-                size += _apply_tools(st, delta.tool_calls)
+                size += _apply_tools(st, delta.tool_calls, self._targets)
             if delta.refusal is not None:
                 st.refusal = _append(st.refusal, delta.refusal)
                 size += len(delta.refusal)
@@ -412,6 +415,9 @@ class Merger:
                     st.lp_refusal.extend(logprobs.refusal)
         return size
 
+    def finish(self) -> None:
+        """Called once when the stream ends (``TrackingMerger`` closes open tool calls)."""
+
     def build(self) -> ChatCompletion:
         """Build the completion merged so far; the state is left as it was."""
         return ChatCompletion(
@@ -426,7 +432,7 @@ class Merger:
         )
 
 
-def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> int:
+def _apply_tools(st: _Choice, tcs: list[ToolCallDelta], targets: list[_Tool] | None) -> int:
     size = 0
     for tc in tcs:
         call = st.target(tc)
@@ -438,6 +444,8 @@ def _apply_tools(st: _Choice, tcs: list[ToolCallDelta]) -> int:
             if tc.index is not None:
                 st.by_index[tc.index] = call
         st.last_call = call
+        if targets is not None:
+            targets.append(call)
         if tc.id and call.id is None:
             call.id = tc.id
             if st.by_id is not None:

@@ -133,7 +133,7 @@ def test_event_numbers_count_data_events_only(split: Split) -> None:
     acc = Accumulator()
     _, errors = feed_recovering(acc, split_feeds(data, split))
     assert [(e.event, e.offset) for e in errors] == [(4, offset)], f"split={split}"
-    assert acc.events == 4
+    assert acc.event_count == 4
 
 
 @pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
@@ -226,7 +226,7 @@ def test_raising_feed_consumed_only_the_bad_event() -> None:
         acc.feed(data)
     # C1 was merged before the fault; C2, C3 and [DONE] wait for the next call.
     assert canonical(acc.snapshot())["choices"][0]["message"]["content"] == "Hel"
-    assert acc.events == 2
+    assert acc.event_count == 2
     assert not acc.done
     resumed = acc.feed(b"")
     assert [c.choices[0].delta.content for c in resumed if c.choices and c.choices[0].delta] == [
@@ -234,7 +234,7 @@ def test_raising_feed_consumed_only_the_bad_event() -> None:
         None,
     ]
     assert acc.done
-    assert acc.events == 5
+    assert acc.event_count == 5
     assert canonical(acc.finalize()) == EXPECTED
 
 

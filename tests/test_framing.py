@@ -733,10 +733,13 @@ def test_feed_and_add_after_finalize() -> None:
     assert content(canonical(first)) == "Hel"
 
 
-def test_add_rejects_non_chunks() -> None:
+@pytest.mark.parametrize("value", [b"{}", "{}", 42, None, [C1]])
+def test_add_rejects_non_chunks(value: object) -> None:
+    # A chunk, its dict, or a pydantic model of it: anything else is the caller's mistake.
     acc = Accumulator()
     with pytest.raises(TypeError):
-        acc.add(C1)  # type: ignore[arg-type]
+        acc.add(value)  # type: ignore[arg-type]
+    assert acc.event_count == 0
 
 
 # -- the Framer's frames --------------------------------------------------------------------------

@@ -1,0 +1,267 @@
+"""Typed events derived from the merge, for live UIs: opt-in with ``Accumulator(track=True)``.
+
+Owns the event types and ``TrackingMerger``, which wraps the plain merge and records what each
+chunk changed. Must not know bytes or framing. Each event costs O(1) to make; the parsed view of
+tool-call arguments is re-parsed only when the arguments have grown by a quarter since the last
+parse, so parsing a call costs O(its length) in all (the openai SDK re-parses on every chunk, which
+is quadratic). Partial parsing uses jiter (the ``parse`` extra); without it, ``parsed`` is only set
+on ``ToolCallDone``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import msgspec
+import orjson
+
+from ._merge import Merger, _Choice, _Tool
+from ._models import ChunkChoice, ResponseBody2, Usage
+
+__all__ = [
+    "ChoiceFinished",
+    "ContentDelta",
+    "Event",
+    "ReasoningDelta",
+    "RefusalDelta",
+    "ToolCallArgumentsDelta",
+    "ToolCallDone",
+    "ToolCallStarted",
+    "TrackingMerger",
+    "UsageReceived",
+]
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Base of the events; encoded with a ``type`` tag naming the class."""
+
+
+class ContentDelta(_Event, frozen=True):
+    """A content fragment of choice ``choice``."""
+
+    choice: int
+    delta: str
+
+
+class RefusalDelta(_Event, frozen=True):
+    """A refusal fragment of choice ``choice``."""
+
+    choice: int
+    delta: str
+
+
+class ReasoningDelta(_Event, frozen=True):
+    """A reasoning fragment; ``field`` is ``reasoning`` or ``reasoning_content``, as sent."""
+
+    choice: int
+    delta: str
+    field: Literal["reasoning", "reasoning_content"]
+
+
+class ToolCallStarted(_Event, frozen=True):
+    """A new tool call; ``call`` is its position in the choice's ``tool_calls`` by appearance."""
+
+    choice: int
+    call: int
+    index: int | None
+    id: str | None
+    name: str | None
+
+
+class ToolCallArgumentsDelta(_Event, frozen=True):
+    """An arguments fragment, with the latest parse of the arguments so far.
+
+    ``parsed`` is the partial parse (jiter's partial mode) made when the arguments last grew by a
+    quarter, so it may lag the text by up to that much; ``None`` until the text parses, or when
+    jiter is not installed.
+    """
+
+    choice: int
+    call: int
+    delta: str
+    parsed: Any = None
+
+
+class ToolCallDone(_Event, frozen=True):
+    """A tool call is complete: another call started, its choice finished, or the stream ended.
+
+    ``valid`` tells whether ``arguments`` is a whole JSON text; ``parsed`` is its value then, and
+    ``None`` otherwise: chunkagg reports arguments that never became JSON, it does not guess.
+    """
+
+    choice: int
+    call: int
+    id: str | None
+    name: str | None
+    arguments: str
+    parsed: Any
+    valid: bool
+
+
+class ChoiceFinished(_Event, frozen=True):
+    """Choice ``choice`` received a non-empty ``finish_reason``."""
+
+    choice: int
+    finish_reason: str
+
+
+class UsageReceived(_Event, frozen=True):
+    """A chunk carried a usage block (the last one received is the completion's usage)."""
+
+    usage: Usage
+
+
+Event = (
+    ContentDelta
+    | RefusalDelta
+    | ReasoningDelta
+    | ToolCallStarted
+    | ToolCallArgumentsDelta
+    | ToolCallDone
+    | ChoiceFinished
+    | UsageReceived
+)
+
+# Re-parse the arguments of a call once they are this much longer than at the last parse.
+_GROWTH = 1.25
+_MIN_GROWTH = 16
+
+
+def _load_partial() -> Callable[[bytes], Any] | None:
+    try:
+        import jiter
+    except ImportError:
+        return None
+
+    def parse(data: bytes) -> Any:
+        return jiter.from_json(data, partial_mode="trailing-strings")
+
+    return parse
+
+
+class _Parse:
+    """Parse state of one tool call's arguments."""
+
+    __slots__ = ("done", "parsed", "parsed_at", "size")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.parsed_at = 0
+        self.parsed: Any = None
+        self.done = False
+
+
+class TrackingMerger(Merger):
+    """A ``Merger`` that also records an ``Event`` for everything each chunk changed."""
+
+    __slots__ = ("_parse", "_partial", "events")
+
+    def __init__(self, *args: int) -> None:
+        super().__init__(*args)
+        self.events: list[Event] = []
+        self._targets = []
+        self._parse: dict[_Tool, _Parse] = {}
+        self._partial = _load_partial()
+
+    def add(self, chunk: ResponseBody2) -> None:
+        try:
+            super().add(chunk)
+        finally:
+            # A chunk that carried a server error is merged before StreamError is raised.
+            if chunk.usage is not None and self.usage is chunk.usage:
+                self.events.append(UsageReceived(usage=chunk.usage))
+
+    def finish(self) -> None:
+        for st in self.choices.values():
+            for call in st.calls or ():
+                self._done(st.index, call)
+
+    def _apply(self, st: _Choice, ch: ChunkChoice) -> int:
+        targets = self._targets
+        assert targets is not None
+        targets.clear()
+        seen = len(st.calls) if st.calls else 0
+        previous = st.last_call
+        size = super()._apply(st, ch)
+        events = self.events
+        i = st.index
+        d = ch.delta
+        if d is not None:
+            if d.content:
+                events.append(ContentDelta(choice=i, delta=d.content))
+            if d.refusal:
+                events.append(RefusalDelta(choice=i, delta=d.refusal))
+            if d.reasoning:
+                events.append(ReasoningDelta(choice=i, delta=d.reasoning, field="reasoning"))
+            if d.reasoning_content:
+                events.append(
+                    ReasoningDelta(choice=i, delta=d.reasoning_content, field="reasoning_content")
+                )
+            if d.tool_calls and st.calls:
+                for call in st.calls[seen:]:
+                    if previous is not None:
+                        self._done(i, previous)
+                    events.append(
+                        ToolCallStarted(
+                            choice=i, call=call.seq, index=call.index, id=call.id, name=call.name
+                        )
+                    )
+                    previous = call
+                for tc, call in zip(d.tool_calls, targets, strict=True):
+                    fragment = tc.function.arguments if tc.function is not None else None
+                    if fragment:
+                        events.append(
+                            ToolCallArgumentsDelta(
+                                choice=i,
+                                call=call.seq,
+                                delta=fragment,
+                                parsed=self._grow(call, len(fragment)),
+                            )
+                        )
+        if ch.finish_reason:
+            for call in st.calls or ():
+                self._done(i, call)
+            events.append(ChoiceFinished(choice=i, finish_reason=ch.finish_reason))
+        return size
+
+    def _grow(self, call: _Tool, grown: int) -> Any:
+        state = self._parse.get(call)
+        if state is None:
+            state = self._parse[call] = _Parse()
+        state.size += grown
+        if (
+            self._partial is not None
+            and state.size >= state.parsed_at * _GROWTH
+            and state.size - state.parsed_at >= _MIN_GROWTH
+        ):
+            state.parsed_at = state.size
+            try:
+                state.parsed = self._partial("".join(call.args).encode())
+            except ValueError:
+                state.parsed = None
+        return state.parsed
+
+    def _done(self, choice: int, call: _Tool) -> None:
+        state = self._parse.get(call)
+        if state is None:
+            state = self._parse[call] = _Parse()
+        if state.done:
+            return
+        state.done = True
+        arguments = "".join(call.args)
+        try:
+            parsed, valid = orjson.loads(arguments), True
+        except orjson.JSONDecodeError:
+            parsed, valid = None, False
+        self.events.append(
+            ToolCallDone(
+                choice=choice,
+                call=call.seq,
+                id=call.id,
+                name=call.name,
+                arguments=arguments,
+                parsed=parsed,
+                valid=valid,
+            )
+        )
