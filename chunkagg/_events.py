@@ -84,7 +84,10 @@ class ToolCallArgumentsDelta(_Event, frozen=True):
 
 
 class ToolCallDone(_Event, frozen=True):
-    """A tool call is complete: another call started, its choice finished, or the stream ended.
+    """A tool call is complete: its choice finished, or the stream ended.
+
+    Not sooner: servers may interleave the fragments of parallel calls, so a new call starting
+    does not prove the previous one complete.
 
     ``valid`` tells whether ``arguments`` is a whole JSON text; ``parsed`` is its value then, and
     ``None`` otherwise: chunkagg reports arguments that never became JSON, it does not guess.
@@ -182,7 +185,6 @@ class TrackingMerger(Merger):
         assert targets is not None
         targets.clear()
         seen = len(st.calls) if st.calls else 0
-        previous = st.last_call
         size = super()._apply(st, ch)
         events = self.events
         i = st.index
@@ -200,14 +202,11 @@ class TrackingMerger(Merger):
                 )
             if d.tool_calls and st.calls:
                 for call in st.calls[seen:]:
-                    if previous is not None:
-                        self._done(i, previous)
                     events.append(
                         ToolCallStarted(
                             choice=i, call=call.seq, index=call.index, id=call.id, name=call.name
                         )
                     )
-                    previous = call
                 for tc, call in zip(d.tool_calls, targets, strict=True):
                     fragment = tc.function.arguments if tc.function is not None else None
                     if fragment:

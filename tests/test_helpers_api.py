@@ -1,0 +1,100 @@
+"""accumulate / aaccumulate / ChunkStream / AsyncChunkStream and add() of decoded chunks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from helpers import canonical, choice, chunk, fixture_pairs, sse
+
+import chunkagg
+from chunkagg import AsyncChunkStream, ChunkError, ChunkStream, aaccumulate, accumulate
+
+
+def pieces(data: bytes, size: int = 7) -> Iterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+async def apieces(data: bytes, size: int = 7) -> AsyncIterator[bytes]:
+    for piece in pieces(data, size):
+        await asyncio.sleep(0)
+        yield piece
+
+
+FIXTURES = fixture_pairs()
+IDS = [name for name, _, _ in FIXTURES]
+
+
+@pytest.mark.parametrize(("name", "stream", "expected"), FIXTURES, ids=IDS)
+def test_accumulate_and_aaccumulate_match_the_fixture(
+    name: str, stream: Path, expected: Path
+) -> None:
+    data = stream.read_bytes()
+    want = orjson.loads(expected.read_bytes())
+    assert canonical(accumulate(pieces(data))) == want
+    assert canonical(asyncio.run(aaccumulate(apieces(data, 13)))) == want
+
+
+@pytest.mark.parametrize(("name", "stream", "expected"), FIXTURES, ids=IDS)
+def test_chunk_streams_yield_every_chunk_then_complete(
+    name: str, stream: Path, expected: Path
+) -> None:
+    data = stream.read_bytes()
+    want = orjson.loads(expected.read_bytes())
+    events = data.count(b"data: {")
+    sync = ChunkStream(pieces(data))
+    assert sync.completion is None
+    assert len(list(sync)) == events
+    assert sync.completion is not None
+    assert canonical(sync.completion) == want
+
+    async def run() -> tuple[int, chunkagg.ChatCompletion | None]:
+        astream = AsyncChunkStream(apieces(data, 5))
+        count = 0
+        async for _ in astream:
+            count += 1
+        return count, astream.completion
+
+    count, completion = asyncio.run(run())
+    assert count == events
+    assert canonical(completion) == want
+
+
+def test_decoded_chunks_as_dicts_and_models() -> None:
+    class Model:
+        """Stands in for a pydantic model: only model_dump_json() is used."""
+
+        def __init__(self, body: dict[str, Any]) -> None:
+            self.body = body
+
+        def model_dump_json(self) -> str:
+            return orjson.dumps(self.body).decode()
+
+    first = chunk(choice(role="assistant", content="Hel"))
+    second = chunk(choice(content="lo", finish_reason="stop"))
+    usage = chunk(usage={"prompt_tokens": 2, "completion_tokens": 2, "total_tokens": 4})
+    from_bytes = canonical(accumulate([sse(first, second, usage)]))
+    assert canonical(accumulate([first, Model(second), usage])) == from_bytes
+    chunks = list(ChunkStream([Model(first), second]))
+    assert [c.choices[0].delta.content for c in chunks if c.choices[0].delta] == ["Hel", "lo"]
+
+
+def test_mistyped_dict_is_a_chunk_error_with_its_number() -> None:
+    acc = chunkagg.Accumulator()
+    acc.add(chunk(choice(content="a")))
+    with pytest.raises(ChunkError, match="event 2") as info:
+        acc.add({"choices": [{"index": "0"}]})
+    assert info.value.offset is None
+    assert acc.finalize().choices[0].message.content == "a"
+
+
+def test_options_reach_the_accumulator() -> None:
+    data = b'{"choices":[{"index":0,"delta":{"content":"x"}}]}\n'
+    assert accumulate([data], format="ndjson").choices[0].message.content == "x"
+    with pytest.raises(chunkagg.LimitExceededError):
+        accumulate([sse(chunk(choice(3, content="x")))], max_choices=2)
