@@ -71,3 +71,16 @@ def test_stdin_through_python_m() -> None:
         [sys.executable, "-m", "chunkagg", "-"], input=data, capture_output=True, check=True
     )
     assert json.loads(result.stdout)["choices"][0]["message"]["content"] == "x"
+
+
+def test_events_flag_prints_events_then_completion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = b"data: " + CHUNK % b"Hi" + b"\n\ndata: " + CHUNK % b" there" + b"\n\ndata: [DONE]\n\n"
+    assert main([_write(tmp_path, "s.sse", data), "--events"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[:-1] == [
+        {"type": "ContentDelta", "choice": 0, "delta": "Hi"},
+        {"type": "ContentDelta", "choice": 0, "delta": " there"},
+    ]
+    assert lines[-1]["choices"][0]["message"]["content"] == "Hi there"
