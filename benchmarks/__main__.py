@@ -4,6 +4,7 @@ Measures, for each generated stream (``_data``) fed in network-like slices (1 to
 in 1-byte slices, the time from the first byte in to the final completion out, for:
 
 - ``chunkagg`` (``Accumulator.feed`` per slice, ``finalize``);
+- ``chunkagg-events``: the same with ``track=True``, taking the live-UI events after each feed;
 - ``floor``: framing plus ``msgspec.json.decode`` of every payload into generic objects, no merge:
   what any bytes-in consumer must at least spend;
 - ``naive``: split on blank lines, ``json.loads``, dict merge with ``+=``;
@@ -377,6 +378,18 @@ def _report(
                         )
                 lines.append(text)
 
+    # The cost of live-UI events (issue 5): chunkagg-events against plain chunkagg.
+    events_cost: dict[str, float] = {}
+    if "chunkagg" in args.consumers and "chunkagg-events" in args.consumers:
+        lines += ["", "Live-UI events (track=True, events taken after each feed) / plain chunkagg:"]
+        for name in cases:
+            for mode in MODES:
+                plain = median(name, mode, "chunkagg")
+                tracked = median(name, mode, "chunkagg-events")
+                if plain and tracked:
+                    events_cost[f"{name}/{mode}"] = tracked / plain
+                    lines.append(f"  {name:<9} {mode:<7} {tracked / plain:6.2f}x")
+
     # Linearity: time per chunk at 20,000 chunks against 1,000.
     linearity: dict[str, Any] = {}
     if "text-1k" in cases and "text-20k" in cases:
@@ -421,6 +434,7 @@ def _report(
     return lines, {
         "results": rows,
         "speedups": speedups,
+        "events_cost": events_cost,
         "linearity": linearity,
         "many": many,
         "targets": targets,

@@ -81,6 +81,25 @@ class ChunkAgg(Consumer):
         return self._version
 
 
+class ChunkAggEvents(ChunkAgg):
+    """chunkagg with live-UI events on (``track=True``): every event taken after every feed, and
+    tool-call arguments parsed as they stream (jiter's partial mode, if installed)."""
+
+    name = "chunkagg-events"
+
+    def run(self, prepared: list[bytes]) -> Any:
+        acc = self._new(track=True)
+        feed = acc.feed
+        take = acc.take_events
+        events = 0
+        for data in prepared:
+            feed(data)
+            events += len(take())
+        completion = acc.finalize()
+        self.events = events + len(take())
+        return completion
+
+
 class _FloorStream:
     """Framing as tight as Python allows, then a generic decode per payload; no merge."""
 
@@ -273,5 +292,5 @@ def _dist_version(name: str) -> str:
 
 
 CONSUMERS: dict[str, type[Consumer]] = {
-    c.name: c for c in (ChunkAgg, Floor, Naive, OpenAI, LiteLLM)
+    c.name: c for c in (ChunkAgg, ChunkAggEvents, Floor, Naive, OpenAI, LiteLLM)
 }

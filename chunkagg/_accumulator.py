@@ -90,7 +90,7 @@ class Accumulator:
         completion = acc.finalize()
     """
 
-    __slots__ = ("_closed", "_done", "_events", "_framer", "_merger")
+    __slots__ = ("_closed", "_done", "_events", "_framer", "_merger", "_tracker")
 
     def __init__(
         self,
@@ -128,8 +128,9 @@ class Accumulator:
         if format not in ("auto", "sse", "ndjson"):
             raise ValueError(f"format must be 'auto', 'sse' or 'ndjson', not {format!r}")
         self._framer = Framer(format, max_event_size)
-        merger = TrackingMerger if track else Merger
-        self._merger = merger(max_choices, max_tool_calls, max_text_size)
+        limits = (max_choices, max_tool_calls, max_text_size)
+        self._tracker = TrackingMerger(*limits) if track else None
+        self._merger = self._tracker or Merger(*limits)
         self._events = 0
         self._done = False
         self._closed = False
@@ -154,12 +155,14 @@ class Accumulator:
         Raises:
             RuntimeError: the accumulator was made without ``track=True``.
         """
-        merger = self._merger
-        if not isinstance(merger, TrackingMerger):
+        tracker = self._tracker
+        if tracker is None:
             raise RuntimeError("take_events() needs Accumulator(track=True)")
-        events = merger.events
-        merger.events = []
-        return events
+        events = tracker.events
+        if events:
+            tracker.events = []
+            return events
+        return []
 
     @property
     def last_event_id(self) -> str:

@@ -228,9 +228,9 @@ def test_partial_parse_work_is_linear_in_the_arguments(monkeypatch: pytest.Monke
     )
     events_of(data)
     # Re-parsing on every fragment would parse about len(text)**2 / 6 bytes; a re-parse after
-    # each 25% of growth parses under 5x the text in all.
-    assert len(parsed_bytes) < 60
-    assert sum(parsed_bytes) < 5 * len(text)
+    # each 50% of growth parses under 3x the text in all.
+    assert len(parsed_bytes) < 30
+    assert sum(parsed_bytes) < 3 * len(text)
 
 
 def test_events_do_not_change_the_completion() -> None:
