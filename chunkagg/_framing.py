@@ -163,13 +163,13 @@ class Framer:
         elif (
             10 not in data
             and 13 not in data
-            and mode != _START
+            and (mode != _START or self._fmt != "auto")
             and len(buf) <= self._cap
             and not self._cr_pending
-            and (mode != _FAST_CRLF or buf[start - 1 : start] != b"\r")
+            and (mode in (_LINES, _NDJSON) or buf[start - 1 : start] != b"\r")
         ):
-            # No line ending, so no line completes; but a CR that ended the last call's bytes
-            # (lone, or half of a CRLF) must be resolved by these.
+            # No line ending, so no line completes (nor, before it, the choice of path); but a CR
+            # that ended the last call's bytes (lone, or half of a CRLF) must be resolved now.
             return
         if mode == _FAST_CRLF:
             if _crlf_only(buf, start):
