@@ -71,12 +71,8 @@ class ChunkAggError(Exception):
         return self._message()
 
 
-class ChunkError(ChunkAggError, ValueError):
-    """One event's payload is not a valid chunk: bad JSON, a wrong type, an impossible index.
-
-    Attributes:
-        payload: the raw payload bytes of the event (the message shows a short excerpt).
-    """
+class _PayloadError(ChunkAggError):
+    """An error about one event's bytes, kept in ``payload`` and excerpted in the message."""
 
     def __init__(
         self,
@@ -92,6 +88,14 @@ class ChunkError(ChunkAggError, ValueError):
     def _message(self) -> str:
         base = super()._message()
         return f"{base} (payload {_excerpt(self.payload)})" if self.payload else base
+
+
+class ChunkError(_PayloadError, ValueError):
+    """One event's payload is not a valid chunk: bad JSON, a wrong type, an impossible index.
+
+    Attributes:
+        payload: the raw payload bytes of the event (the message shows a short excerpt).
+    """
 
 
 class StreamError(ChunkAggError):
@@ -125,23 +129,12 @@ class StreamError(ChunkAggError):
         super().__init__(f"server error{detail}: {message}", event=event, offset=offset)
 
 
-class IncompleteStreamError(ChunkAggError):
+class IncompleteStreamError(_PayloadError):
     """The stream ended inside an event: its JSON is cut off.
 
     Attributes:
-        payload: the bytes of the unfinished event.
+        payload: the bytes of the unfinished event (the message shows a short excerpt).
     """
-
-    def __init__(
-        self,
-        reason: str,
-        payload: bytes = b"",
-        *,
-        event: int | None = None,
-        offset: int | None = None,
-    ):
-        self.payload = payload
-        super().__init__(reason, event=event, offset=offset)
 
 
 class LimitExceededError(ChunkAggError):
