@@ -1,0 +1,175 @@
+"""A local Server-Sent Events server for the real-socket tests: it replays the captured fixtures.
+
+``create_app()`` is a Starlette app; ``serve(app)`` runs any ASGI app under uvicorn on a free port
+of 127.0.0.1 in a background thread and stops it on exit (both bounded in time). Only loopback
+traffic: the socket is bound to 127.0.0.1 before uvicorn gets it.
+
+Routes (both POST, with an OpenAI-style JSON body that must ask for ``"stream": true``):
+
+- ``/v1/chat/completions``: the fixture is named by the body's ``model``, e.g.
+  ``"openai-python/a247c49c5fcd"``, so the openai SDK reaches it with ``base_url=URL + "/v1"``.
+- ``/fixtures/{folder}/{name}/v1/chat/completions``: named by the path, for code whose ``model``
+  is fixed (the README's examples): ``base_url=URL + "/fixtures/openai-go/mockResponseBody/v1"``.
+
+The body goes out with chunked transfer encoding in writes of 1 byte to 4 KiB, some followed by a
+pause of a fraction of a millisecond to a few milliseconds, all drawn by ``write_plan`` from a
+seed: the body's ``seed`` (an OpenAI request field, so the SDK can send it), else one derived from
+the fixture's name and ``helpers.BASE_SEED``. The response names both in ``x-replay-fixture`` and
+``x-replay-seed``, so a failure can say how to replay it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import threading
+import time
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import uvicorn
+from helpers import BASE_SEED, fixture_pairs
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+__all__ = ["FIXTURE_STREAMS", "create_app", "default_seed", "serve", "write_plan"]
+
+# Every fixture stream by name ("openai-python/a247c49c5fcd"), as the bytes the server sends.
+FIXTURE_STREAMS: dict[str, bytes] = {name: path.read_bytes() for name, path, _ in fixture_pairs()}
+
+MAX_WRITE = 4096
+# Most writes are not followed by a pause: the suite stays fast, and runs of back-to-back writes
+# let the kernel coalesce them, so clients see both tiny and large reads.
+PAUSE_PROBABILITY = 0.3
+MAX_PAUSE = 0.004
+# Bounds on starting and stopping a server: a hung server fails the run instead of stalling it.
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+def default_seed(name: str) -> int:
+    """The write-plan seed of fixture ``name`` when a request names none."""
+    return zlib.crc32(f"{BASE_SEED}:{name}".encode())
+
+
+def write_plan(size: int, seed: int) -> list[tuple[int, float]]:
+    """``(bytes, pause in seconds)`` for each write of a ``size``-byte body, from ``seed``.
+
+    Sizes mix tiny writes (inside ``data:``, inside a UTF-8 character, between the two newlines
+    of an event's end), mid-sized ones and large ones up to ``MAX_WRITE``.
+    """
+    rng = random.Random(seed)
+    plan: list[tuple[int, float]] = []
+    left = size
+    while left > 0:
+        roll = rng.random()
+        if roll < 0.4:
+            n = rng.randint(1, 8)
+        elif roll < 0.8:
+            n = rng.randint(9, 256)
+        else:
+            n = rng.randint(257, MAX_WRITE)
+        n = min(n, left)
+        pause = rng.uniform(0.0001, MAX_PAUSE) if rng.random() < PAUSE_PROBABILITY else 0.0
+        plan.append((n, pause))
+        left -= n
+    return plan
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    # The shape of an OpenAI error body, so the openai SDK raises its own typed error.
+    body = {"error": {"message": message, "type": "invalid_request_error", "code": None}}
+    return JSONResponse(body, status_code=status)
+
+
+def create_app(streams: Mapping[str, bytes] = FIXTURE_STREAMS) -> Starlette:
+    """A Starlette app that replays ``streams`` (name to body bytes) as described above."""
+
+    async def replay(body: bytes, plan: list[tuple[int, float]]) -> AsyncIterator[bytes]:
+        pos = 0
+        for n, pause in plan:
+            yield body[pos : pos + n]
+            pos += n
+            if pause:
+                await asyncio.sleep(pause)
+
+    async def completions(request: Request) -> Response:
+        try:
+            payload: Any = await request.json()
+        except ValueError:
+            return _error(400, "the request body is not JSON")
+        if not isinstance(payload, dict):
+            return _error(400, "the request body is not a JSON object")
+        params = request.path_params
+        name = f"{params['folder']}/{params['name']}" if params else payload.get("model")
+        if not isinstance(name, str) or name not in streams:
+            return _error(404, f"no fixture named {name!r}")
+        if payload.get("stream") is not True:
+            return _error(400, "this server only streams: send stream=true")
+        seed = payload.get("seed")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            seed = default_seed(name)
+        body = streams[name]
+        headers = {"x-replay-fixture": name, "x-replay-seed": str(seed)}
+        return StreamingResponse(
+            replay(body, write_plan(len(body), seed)),
+            media_type="text/event-stream",
+            headers=headers,
+        )
+
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", completions, methods=["POST"]),
+            Route("/fixtures/{folder}/{name}/v1/chat/completions", completions, methods=["POST"]),
+        ]
+    )
+
+
+@contextlib.contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Run ``app`` under uvicorn on 127.0.0.1 in a background thread; yield its base URL.
+
+    The listening socket is bound (to a free port) before the thread starts, so there is no race
+    for the port. The app's lifespan runs. Startup and shutdown are bounded by ``START_TIMEOUT``
+    and ``STOP_TIMEOUT``.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    host, port = sock.getsockname()
+    config = uvicorn.Config(
+        app,
+        http="h11",
+        ws="none",
+        loop="asyncio",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="sse-server", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the test server exited during startup (see its log above)")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the test server did not start within {START_TIMEOUT} s")
+            time.sleep(0.005)
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(STOP_TIMEOUT)
+        sock.close()
+        if thread.is_alive():
+            raise RuntimeError(f"the test server did not stop within {STOP_TIMEOUT} s")
