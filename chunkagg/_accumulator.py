@@ -7,6 +7,7 @@ themselves live in ``_framing`` (bytes to events) and ``_merge`` (chunks to a co
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -43,9 +44,11 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "de
 DEFAULT_MAX_EVENT_SIZE = 4 * 1024 * 1024
 
 _decode = chunk_decoder.decode
-# msgspec reports invalid UTF-8 inside a JSON string as UnicodeDecodeError, not DecodeError.
-_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+# msgspec reports invalid UTF-8 inside a JSON string as UnicodeDecodeError, and JSON nested about
+# a thousand levels deep as RecursionError, not as DecodeError.
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
+_any_decoder = msgspec.json.Decoder()
 
 
 def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
@@ -304,6 +307,7 @@ class Accumulator:
         """
         append = out.append
         merge = self._merger.add
+        skipped = 0  # keep-alives and empty data: not events, as on the line path
         for k, payload in enumerate(payloads):
             try:
                 try:
@@ -316,6 +320,7 @@ class Accumulator:
                         self._done = True
                         continue
                     if what == SKIP:
+                        skipped += 1
                         continue
                     chunk = self._decode(payload)
                 merge(chunk)
@@ -324,14 +329,14 @@ class Accumulator:
                 _attach(exc, payload)
                 step = BATCH_STEP[kind]
                 start = offset + sum(map(len, payloads[:k])) + step * k
-                self._events += k + 1
+                self._events += k + 1 - skipped
                 exc._locate(self._events, start)
                 rest = payloads[k + 1 :]
                 if rest:
                     self._framer.frames.insert(position, (kind, start + len(payload) + step, rest))
                 raise
             append(chunk)
-        self._events += len(payloads)
+        self._events += len(payloads) - skipped
 
     @staticmethod
     def _decode(payload: bytes) -> ResponseBody2:
@@ -347,15 +352,17 @@ class Accumulator:
             raise _error_event(payload)
         # TAIL: the last event of a stream that ended without closing it.
         try:
-            chunk = _decode(payload)
-        except (msgspec.ValidationError, UnicodeDecodeError) as exc:
+            return _decode(payload)
+        except _DECODE_ERRORS as exc:
+            # Typed decoding may stop at a wrong type before reaching the cut ("[DO" is an
+            # array): whether the JSON itself is whole decides between the two errors.
+            try:
+                _any_decoder.decode(payload)
+            except _DECODE_ERRORS:
+                raise IncompleteStreamError(
+                    f"stream ended inside an event, whose JSON does not parse ({exc})", payload
+                ) from exc
             raise ChunkError(f"invalid chunk: {exc}", payload) from exc
-        except msgspec.DecodeError as exc:
-            raise IncompleteStreamError(
-                f"stream ended inside an event, whose JSON does not parse ({exc})",
-                payload,
-            ) from exc
-        return chunk
 
 
 class SupportsModelDumpJson(Protocol):
@@ -372,7 +379,7 @@ def _as_chunk(chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson) 
             return msgspec.convert(chunk, ResponseBody2)
         return _decode(chunk.model_dump_json())
     except (msgspec.ValidationError, *_DECODE_ERRORS) as exc:
-        raise ChunkError(f"invalid chunk: {exc}", repr(chunk).encode()) from exc
+        raise ChunkError(f"invalid chunk: {exc}", reprlib.repr(chunk).encode()) from exc
 
 
 def _attach(exc: ChunkAggError, payload: Any) -> None:
@@ -386,7 +393,8 @@ def _error_event(payload: bytes) -> StreamError:
     try:
         body = _error_decoder.decode(payload)
     except _DECODE_ERRORS:
-        return StreamError(payload.decode("utf-8", "replace"), payload=payload)
+        text = payload.decode("utf-8", "replace")
+        return StreamError(text if len(text) <= 200 else text[:200] + "...", payload=payload)
     err = body.get("error", body)
     if not isinstance(err, dict):
         return StreamError(str(err), payload=body)

@@ -284,7 +284,8 @@ class Framer:
         for i, line in enumerate(lines):
             payload = line.strip(_WHITESPACE)
             if payload:
-                if len(payload) > self._max:
+                # The line, blanks included, as the partial-line check counts it.
+                if len(line) - line.endswith(b"\r") > self._max:
                     self._fault(self._too_large(), offset)
                 else:
                     if payload.startswith(b"data:"):
@@ -397,10 +398,15 @@ class Framer:
         self._base += pos
         self._scan -= pos
         if len(buf) > self._cap and not self._skip_line:
-            start = self._start if self._start >= 0 else self._base
-            self._fault(self._too_large(), start)
-            self._discard_event()
+            # An unfinished line past the cap is dropped as it arrives. Only a data line makes
+            # the event too large (and the rest of the event is skipped, as _line does when the
+            # whole line is there); any other line that long is ignored, as _line ignores it.
             self._skip_line = True
+            if buf[:5] == b"data:" and not self._skip_event:
+                start = self._start if self._start >= 0 else self._base
+                self._fault(self._too_large(), start)
+                self._discard_event()
+                self._skip_event = True
         if self._skip_line:
             self._base += len(buf)
             buf.clear()
@@ -416,7 +422,7 @@ class Framer:
         name, colon, value = line.partition(b":")
         if colon and value[:1] == b" ":
             value = value[1:]
-        if self._skip_event:
+        if self._skip_event or (name != b"data" and len(value) > self._max):
             return
         if self._start < 0:
             self._start = offset

@@ -22,7 +22,7 @@ import msgspec
 import orjson
 from hypothesis import strategies as st
 
-from chunkagg import Accumulator, ChunkAggError, ResponseBody2
+from chunkagg import Accumulator, ChatCompletion, ChunkAggError, ResponseBody2
 
 __all__ = [
     "BASE_SEED",
@@ -34,17 +34,21 @@ __all__ = [
     "choice",
     "chunk",
     "convert_eol",
+    "data_payloads",
     "feed_all",
     "feed_recovering",
+    "finalize_recovering",
     "fixture_pairs",
     "ndjson",
     "random_stream",
     "random_truth",
     "render_stream",
+    "replace_at",
     "split_feeds",
     "sse",
     "streams",
     "truths",
+    "walk",
 ]
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -158,9 +162,33 @@ def feed_recovering(
     return chunks, errors
 
 
+def finalize_recovering(
+    acc: Accumulator, errors: list[ChunkAggError] | None = None, bound: int = 1000
+) -> ChatCompletion:
+    """Call ``finalize()`` until it returns (each raise consumes one buffered bad event)."""
+    for _ in range(bound):
+        try:
+            return acc.finalize()
+        except ChunkAggError as exc:
+            if errors is not None:
+                errors.append(exc)
+    raise AssertionError(f"finalize() raised {bound} times")
+
+
 def convert_eol(data: bytes, eol: bytes) -> bytes:
     """Replace every LF with ``eol`` (the fixtures hold no CR and no raw LF inside JSON)."""
     return data.replace(b"\n", eol)
+
+
+def data_payloads(stream: bytes) -> list[bytes]:
+    """The JSON payloads of the ``data:`` lines of an LF-framed fixture, ``[DONE]`` left out."""
+    payloads = []
+    for line in stream.split(b"\n"):
+        if line.startswith(b"data:"):
+            payload = line[5:].strip()
+            if payload != b"[DONE]":
+                payloads.append(payload)
+    return payloads
 
 
 def fixture_pairs() -> list[tuple[str, Path, Path]]:
@@ -170,6 +198,39 @@ def fixture_pairs() -> list[tuple[str, Path, Path]]:
         expected = stream.with_name(stream.name[: -len(".sse")] + ".expected.json")
         pairs.append((f"{stream.parent.name}/{stream.stem}", stream, expected))
     return pairs
+
+
+# -- JSON documents ---------------------------------------------------------------------------
+
+JsonPath = tuple[str | int, ...]
+
+
+def walk(value: Any, path: JsonPath = ()) -> list[tuple[JsonPath, Any]]:
+    """Every ``(path, value)`` in a JSON document, the root (path ``()``) included."""
+    found = [(path, value)]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(walk(item, (*path, key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found.extend(walk(item, (*path, i)))
+    return found
+
+
+def replace_at(doc: Any, path: JsonPath, new: Any) -> Any:
+    """A copy of ``doc`` with the value at ``path`` replaced (or a missing last key added)."""
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(doc, dict):
+        copy = dict(doc)
+        copy[str(head)] = replace_at(doc[str(head)], rest, new) if rest else new
+        return copy
+    if not isinstance(doc, list) or not isinstance(head, int):
+        raise KeyError(f"no {head!r} in {type(doc).__name__}")
+    items = list(doc)
+    items[head] = replace_at(doc[head], rest, new)
+    return items
 
 
 # -- builders ---------------------------------------------------------------------------------
