@@ -422,8 +422,8 @@ class Framer:
         name, colon, value = line.partition(b":")
         if colon and value[:1] == b" ":
             value = value[1:]
-        if self._skip_event or (name != b"data" and len(value) > self._max):
-            return
+        if self._skip_event or (name != b"data" and len(line) > self._cap):
+            return  # a non-data line past the cap: dropped, as when it arrives unfinished
         if self._start < 0:
             self._start = offset
         if name == b"data":

@@ -311,11 +311,12 @@ class Merger:
             self.usage = chunk.usage
         if chunk.error is not None:
             err = chunk.error
+            try:
+                payload: Any = msgspec.to_builtins(err)
+            except RecursionError:  # metadata nested too deep to copy: hand over the Struct
+                payload = err
             raise StreamError(
-                err.message or "(no message)",
-                code=err.code,
-                type=err.type,
-                payload=msgspec.to_builtins(err),
+                err.message or "(no message)", code=err.code, type=err.type, payload=payload
             )
 
     def _check(self, choices: list[ChunkChoice]) -> None:

@@ -917,8 +917,11 @@ def test_keepalive_is_not_an_event_whatever_the_split(lead: bytes, keepalive: by
         (b"data: {}\n\n: " + b"x" * 40 + b"\n\ndata: {}\n\n", {}),  # a long comment
         (b"id: " + b"x" * 40 + b"\n\ndata: {}\n\n", {}),  # a long id
         (b'{"choices":[]}' + b" " * 100 + b"\n", {"format": "ndjson"}),  # trailing blanks
+        # A long field name with no value, then a bad event: the fault's offset must not depend
+        # on whether the long line was read whole (fuzzer, havoc family, seed 77).
+        (b"data: {}\n\nevent\x00" + b"x" * 40 + b"\ndata: 1\n\n", {}),
     ],
-    ids=["comment", "id", "ndjson-trailing-blanks"],
+    ids=["comment", "id", "ndjson-trailing-blanks", "long-field-name"],
 )
 def test_a_long_line_that_is_no_data_gives_the_same_outcome_for_every_split(
     data: bytes, options: dict[str, Any]
@@ -1006,3 +1009,17 @@ def test_a_stream_cut_inside_done_is_incomplete(cut: int) -> None:
         acc.finalize()
     assert (info.value.event, info.value.offset) == (3, len(head))
     assert canonical(acc.finalize())["choices"][0]["message"]["content"] == "Hello"
+
+
+@pytest.mark.parametrize("depth", [200, 900, 990, 1500, 5000])
+def test_deeply_nested_error_metadata_through_add_raises_only_chunkagg_errors(depth: int) -> None:
+    # Found by the fuzzer (deep-nesting, seed 77): copying the error object for StreamError's
+    # payload recursed past the interpreter's limit.
+    nested: Any = {}
+    for _ in range(depth):
+        nested = {"x": nested}
+    acc = Accumulator()
+    with pytest.raises(ChunkAggError) as info:
+        acc.add({"choices": [], "error": {"message": "m", "metadata": nested}})
+    assert isinstance(info.value, StreamError | ChunkError)
+    assert info.value.event == 1
