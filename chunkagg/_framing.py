@@ -8,13 +8,15 @@ The framer turns fed bytes into *frames* ``(kind, offset, payload)`` appended to
 fault becomes a ``FAULT`` frame whose exception waits in ``faults``, so the accumulator meets it
 in stream order, after every good event before it.
 
-Two paths give the same frames. The fast path serves LF-only SSE: it finds the last blank line
-in the new bytes, cuts everything before it off the buffer at once and splits it into events in C
-(``bytes.split``); an event that is one ``data:`` line needs no further parsing. Everything else
-(a ``\\r`` anywhere in the stream, a partial line over the size cap) goes through the line path,
-which follows the WHATWG "parsing an event stream" steps line by line and keeps the partial event
-across calls. Both resume scanning where they stopped, so every byte is looked at a bounded number
-of times, whatever the split: feeding is linear in the stream, even one byte at a time.
+Two paths give the same frames. The fast path serves streams whose line endings are all LF, or
+all CRLF (the first line ending decides; any other ending later moves the stream to the line path
+for good): it finds the last blank line in the bytes, cuts everything before it off the buffer at
+once and, when every event there is one ``data:`` line (checked by counting newlines in C),
+hands their payloads over as one ``BATCH`` frame; other events are split out one by one. The line
+path follows the WHATWG "parsing an event stream" steps line by line and keeps the partial event
+across calls. Both resume scanning where they stopped, and a call whose bytes hold no CR or LF
+returns after two membership tests, so every byte is looked at a bounded number of times,
+whatever the split: feeding is linear in the stream, even one byte at a time.
 """
 
 from __future__ import annotations
