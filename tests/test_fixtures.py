@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SPLIT_IDS, SPLITS, Split, canonical, convert_eol, feed_all, fixture_pairs
+from helpers import (
+    SPLIT_IDS,
+    SPLITS,
+    Split,
+    canonical,
+    convert_eol,
+    data_payloads,
+    feed_all,
+    fixture_pairs,
+)
 
 from chunkagg import Accumulator, decode_chunk
 
@@ -24,19 +33,8 @@ def _expected(path: Path) -> Any:
     return json.loads(path.read_bytes())
 
 
-def _data_payloads(stream: bytes) -> list[bytes]:
-    """The JSON payloads of the ``data:`` lines of an LF-framed fixture, ``[DONE]`` left out."""
-    payloads = []
-    for line in stream.split(b"\n"):
-        if line.startswith(b"data:"):
-            payload = line[5:].strip()
-            if payload != b"[DONE]":
-                payloads.append(payload)
-    return payloads
-
-
 def to_ndjson(stream: bytes) -> bytes:
-    return b"".join(p + b"\n" for p in _data_payloads(stream))
+    return b"".join(p + b"\n" for p in data_payloads(stream))
 
 
 def test_fixture_set_is_complete() -> None:
@@ -64,7 +62,7 @@ def test_fixture(name: str, stream: Path, expected: Path, eol: bytes, split: Spl
     assert acc.done, where
     # feed() handed back every chunk exactly once, in stream order. (A lone CR at the very end
     # may be held until finalize(), in case an LF follows: the last chunk needs no such wait.)
-    payloads = _data_payloads(stream.read_bytes())
+    payloads = data_payloads(stream.read_bytes())
     assert len(chunks) == len(payloads), where
     assert [c.id for c in chunks] == [json.loads(p)["id"] for p in payloads], where
 
@@ -79,7 +77,7 @@ def test_fixture_as_ndjson(name: str, stream: Path, expected: Path, split: Split
     chunks = feed_all(acc, data, split)
     where = f"{name} format={fmt} split={split}"
     assert canonical(acc.finalize()) == _expected(expected), where
-    assert len(chunks) == len(_data_payloads(stream.read_bytes())), where
+    assert len(chunks) == len(data_payloads(stream.read_bytes())), where
     assert not acc.done, where  # NDJSON carries no [DONE]
 
 
@@ -103,7 +101,7 @@ def test_fixture_through_add(name: str, stream: Path, expected: Path) -> None:
     # Callers who frame the stream themselves: decode_chunk() + add() give the same completion.
 
     acc = Accumulator()
-    for payload in _data_payloads(stream.read_bytes()):
+    for payload in data_payloads(stream.read_bytes()):
         acc.add(decode_chunk(payload))
     assert canonical(acc.finalize()) == _expected(expected), name
 
