@@ -49,6 +49,9 @@ _decode = chunk_decoder.decode
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
 _any_decoder = msgspec.json.Decoder()
+# For SDK models: the Orq SDK types every JSON number as a float, so its chunks dump an index as
+# 0.0; lax decoding takes a float that is a whole number where an int is due.
+_lax_decode = msgspec.json.Decoder(ResponseBody2, strict=False).decode
 
 
 def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
@@ -377,9 +380,25 @@ def _as_chunk(chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson) 
     try:
         if isinstance(chunk, Mapping):
             return msgspec.convert(chunk, ResponseBody2)
-        return _decode(chunk.model_dump_json())
+        return _whole_numbers(_lax_decode(chunk.model_dump_json()))
     except (msgspec.ValidationError, *_DECODE_ERRORS) as exc:
         raise ChunkError(f"invalid chunk: {exc}", reprlib.repr(chunk).encode()) from exc
+
+
+def _whole_numbers(chunk: ResponseBody2) -> ResponseBody2:
+    """Give back the integers an SDK model turned into floats (``created``, token counts)."""
+    if isinstance(chunk.created, float) and chunk.created.is_integer():
+        chunk.created = int(chunk.created)
+    usage = chunk.usage
+    if usage is not None:
+        for part in (usage, usage.prompt_tokens_details, usage.completion_tokens_details):
+            if part is None:
+                continue
+            for name in part.__struct_fields__:
+                value = getattr(part, name)
+                if isinstance(value, float) and value.is_integer():
+                    setattr(part, name, int(value))
+    return chunk
 
 
 def _attach(exc: ChunkAggError, payload: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from helpers import canonical, choice, chunk, fixture_pairs, sse
+from helpers import canonical, choice, chunk, data_payloads, fixture_pairs, sse
 
 import chunkagg
 from chunkagg import AsyncChunkStream, ChunkError, ChunkStream, aaccumulate, accumulate
@@ -98,3 +98,19 @@ def test_options_reach_the_accumulator() -> None:
     assert accumulate([data], format="ndjson").choices[0].message.content == "x"
     with pytest.raises(chunkagg.LimitExceededError):
         accumulate([sse(chunk(choice(3, content="x")))], max_choices=2)
+
+
+@pytest.mark.parametrize(("name", "stream", "expected"), FIXTURES, ids=IDS)
+def test_orq_sdk_models_through_add(name: str, stream: Path, expected: Path) -> None:
+    # The Orq SDK's own chunk model (the seed's ResponseBody2 under its generated name) types
+    # every JSON number as a float: its chunks dump "index": 0.0 and "created": 1727346176.0.
+    orq = pytest.importorskip("orq_ai_sdk.models.createchatcompletionop")
+    acc = chunkagg.Accumulator()
+    for payload in data_payloads(stream.read_bytes()):
+        model = orq.CreateChatCompletionData.model_validate_json(payload)
+        acc.add(model)
+    completion = acc.finalize()
+    assert canonical(completion) == orjson.loads(expected.read_bytes())
+    assert type(completion.created) is int
+    assert completion.usage is not None
+    assert type(completion.usage.total_tokens) is int
