@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,41 @@ def test_events_flag_prints_events_then_completion(
         {"type": "ContentDelta", "choice": 0, "delta": " there"},
     ]
     assert lines[-1]["choices"][0]["message"]["content"] == "Hi there"
+
+
+def test_progress_line_on_a_terminal_only(tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")
+    event = b"data: " + CHUNK % b"x" + b"\n\n"
+    path = _write(tmp_path, "big.sse", event * (9_000_000 // len(event)))
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "chunkagg", path],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            check=True,
+            timeout=120,
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:  # the terminal closed: everything has been read
+                break
+            if not data:
+                break
+            shown += data
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert b"chunkagg: 8.4 MB of" in shown
+    assert b"chunks" in shown
+    assert json.loads(result.stdout)["choices"][0]["message"]["content"].startswith("xxx")
+    # Not a terminal: no progress line at all.
+    piped = subprocess.run(
+        [sys.executable, "-m", "chunkagg", path], capture_output=True, check=True, timeout=120
+    )
+    assert piped.stderr == b""
