@@ -29,6 +29,7 @@ from ._errors import ChunkAggError, LimitExceededError
 __all__ = [
     "BATCH",
     "BATCH_CRLF",
+    "BATCH_NDJSON",
     "BATCH_STEP",
     "DATA",
     "DONE",
@@ -47,9 +48,10 @@ Format = Literal["auto", "sse", "ndjson"]
 # payload that does not parse there as an incomplete stream rather than a bad chunk.
 # BATCH (LF) and BATCH_CRLF: a run of complete events that are each a single "data: " line; the
 # payload is the list of their data, and event i spans ``len(data) + BATCH_STEP[kind]`` bytes.
+# BATCH_NDJSON: the same for complete NDJSON lines (blank ones included: they decode to nothing).
 # SKIP is only a ``classify`` result, never a frame.
-DATA, DONE, ERROR, FAULT, TAIL, SKIP, BATCH, BATCH_CRLF = 0, 1, 2, 3, 4, 5, 6, 7
-BATCH_STEP = {BATCH: len(b"data: \n\n"), BATCH_CRLF: len(b"data: \r\n\r\n")}
+DATA, DONE, ERROR, FAULT, TAIL, SKIP, BATCH, BATCH_CRLF, BATCH_NDJSON = 0, 1, 2, 3, 4, 5, 6, 7, 8
+BATCH_STEP = {BATCH: len(b"data: \n\n"), BATCH_CRLF: len(b"data: \r\n\r\n"), BATCH_NDJSON: 1}
 # (kind, stream offset of the event, payload): bytes for every kind but BATCH's list[bytes].
 Frame = tuple[int, int, Any]
 
@@ -282,6 +284,16 @@ class Framer:
         self._base += end
         self._scan = 0
         lines = region.split(b"\n")
+        if (
+            not tail
+            and b"data:" not in region
+            and (len(region) <= self._max or max(map(len, lines)) <= self._max)
+        ):
+            # Every line is whole and none needs its "data:" prefix cut: one frame for all.
+            # Blank lines and "[DONE]" fail to decode and are classified there, as _emit would.
+            lines.pop()  # what follows the last "\n": nothing
+            self.frames.append((BATCH_NDJSON, offset, lines))
+            return
         last = len(lines) - 1
         for i, line in enumerate(lines):
             payload = line.strip(_WHITESPACE)
