@@ -69,6 +69,10 @@ def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2
     """
     if not isinstance(payload, bytes | bytearray | memoryview | str):
         raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
+    return _decode_or_raise(payload)
+
+
+def _decode_or_raise(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
     try:
         return _decode(payload)
     except _DECODE_ERRORS as exc:
@@ -175,6 +179,11 @@ class Accumulator:
         """The last SSE ``id:`` the server sent (``""`` if none), for resuming a stream."""
         return self._framer.last_event_id
 
+    @property
+    def retry(self) -> int | None:
+        """The last valid SSE ``retry:`` (reconnection delay in ms) the server sent, if any."""
+        return self._framer.retry
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[ResponseBody2]:
         """Take the next bytes of the stream and merge every chunk they complete.
 
@@ -220,7 +229,7 @@ class Accumulator:
             ChunkError, StreamError, LimitExceededError: as for ``feed()``; the error names the
                 chunk's number among the events and added chunks, and no byte offset.
             AccumulatorClosedError: ``finalize()`` was already called.
-            TypeError: ``chunk`` is not a ``ResponseBody2``.
+            TypeError: ``chunk`` is neither a ``ResponseBody2``, a mapping, nor a pydantic model.
         """
         if not isinstance(chunk, ResponseBody2 | Mapping) and not callable(
             getattr(chunk, "model_dump_json", None)
@@ -278,7 +287,7 @@ class Accumulator:
                     continue
                 self._events += 1
                 if kind == DATA:
-                    chunk = self._decode(payload)
+                    chunk = _decode_or_raise(payload)
                 elif kind == DONE:
                     self._done = True
                     continue
@@ -325,7 +334,8 @@ class Accumulator:
                     if what == SKIP:
                         skipped += 1
                         continue
-                    chunk = self._decode(payload)
+                    # Blanks stripped as the other paths strip them, so the error reads the same.
+                    chunk = _decode_or_raise(payload.strip(b" \t\r\n"))
                 merge(chunk)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.
@@ -340,13 +350,6 @@ class Accumulator:
                 raise
             append(chunk)
         self._events += len(payloads) - skipped
-
-    @staticmethod
-    def _decode(payload: bytes) -> ResponseBody2:
-        try:
-            return _decode(payload)
-        except _DECODE_ERRORS as exc:
-            raise ChunkError(f"invalid chunk: {exc}", payload) from exc
 
     def _slow_frame(self, kind: int, payload: bytes) -> ResponseBody2:
         if kind == FAULT:
@@ -375,13 +378,15 @@ class SupportsModelDumpJson(Protocol):
 
 
 def _as_chunk(chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson) -> ResponseBody2:
-    if isinstance(chunk, ResponseBody2):
-        return chunk
     try:
+        if isinstance(chunk, ResponseBody2):
+            # msgspec checks types when decoding, not in __init__: a Struct built by hand with a
+            # wrong type would fail halfway through the merge. Re-decoding it checks it first.
+            return _decode(msgspec.json.encode(chunk))
         if isinstance(chunk, Mapping):
             return msgspec.convert(chunk, ResponseBody2)
         return _whole_numbers(_lax_decode(chunk.model_dump_json()))
-    except (msgspec.ValidationError, *_DECODE_ERRORS) as exc:
+    except (msgspec.ValidationError, TypeError, *_DECODE_ERRORS) as exc:
         raise ChunkError(f"invalid chunk: {exc}", reprlib.repr(chunk).encode()) from exc
 
 

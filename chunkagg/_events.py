@@ -73,8 +73,8 @@ class ToolCallArgumentsDelta(_Event, frozen=True):
     """An arguments fragment, with the latest parse of the arguments so far.
 
     ``parsed`` is the partial parse (jiter's partial mode) made when the arguments last grew by
-    half, so it may lag the text by up to a third of it; ``None`` until the text parses, or when
-    jiter is not installed.
+    half (and by at least 16 characters), so it may lag the text; ``None`` until such a parse
+    succeeds, or when jiter is not installed.
     """
 
     choice: int
@@ -87,7 +87,9 @@ class ToolCallDone(_Event, frozen=True):
     """A tool call is complete: its choice finished, or the stream ended.
 
     Not sooner: servers may interleave the fragments of parallel calls, so a new call starting
-    does not prove the previous one complete.
+    does not prove the previous one complete. A server that sends more of a call's arguments
+    after its choice finished gets a second ``ToolCallDone`` for that call later (at the next
+    ``finish_reason`` or the end): the last one holds the final arguments.
 
     ``valid`` tells whether ``arguments`` is a whole JSON text; ``parsed`` is its value then, and
     ``None`` otherwise: chunkagg reports arguments that never became JSON, it does not guess.
@@ -231,6 +233,7 @@ class TrackingMerger(Merger):
         if state is None:
             state = self._parse[call] = _Parse()
         state.size += grown
+        state.done = False  # arguments after a ToolCallDone: another one will follow
         if (
             self._partial is not None
             and state.size >= state.parsed_at * _GROWTH

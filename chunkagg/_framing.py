@@ -115,7 +115,7 @@ class Framer:
         "retry",
     )
 
-    def __init__(self, fmt: Format = "auto", max_event_size: int = 1 << 22) -> None:
+    def __init__(self, fmt: Format, max_event_size: int) -> None:
         self.frames: list[Frame] = []
         # A list, not a deque: faults are rare and an empty deque costs 600 bytes per stream.
         self.faults: list[ChunkAggError] = []
@@ -226,6 +226,11 @@ class Framer:
         if self._fmt == "auto":
             first = _NON_BLANK.search(buf, self._scan)
             if first is None:
+                # Only blanks so far: whole blank lines mean nothing in either format, so drop
+                # them; only an unfinished line's own length can then cross the cap.
+                cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
+                del buf[:cut]
+                self._base += cut
                 self._scan = len(buf)
                 self._check_size(len(buf))
                 return False
@@ -349,14 +354,11 @@ class Framer:
             self._feed_lines(final=False)
 
     def _split_events(self, region: bytes, offset: int) -> None:
-        frames = self.frames
         for event in region.split(b"\n\n"):
             if event.startswith(b"data:") and b"\n" not in event:
                 payload = event[6:] if event[5:6] == b" " else event[5:]
                 if len(payload) > self._max:
                     self._fault(self._too_large(), offset)
-                elif payload[:1] == b"{":
-                    frames.append((DATA, offset, payload))
                 else:
                     self._emit(payload, b"", offset)
             elif event:
@@ -453,7 +455,9 @@ class Framer:
         elif name == b"id":
             if b"\0" not in value:
                 self._id = value.decode("utf-8", "replace")
-        elif name == b"retry" and value.isdigit():
+        elif name == b"retry" and value.isdigit() and len(value) <= 18:
+            # WHATWG: ASCII digits only. Longer values (int() refuses over 4,300 digits, and no
+            # reconnection delay needs 19) are ignored like any other invalid retry.
             self.retry = int(value)
 
     def _dispatch(self, final: bool = False) -> None:

@@ -39,7 +39,6 @@ __all__ = [
     "TopLogprob",
     "Usage",
     "chunk_decoder",
-    "completion_decoder",
 ]
 
 Number = int | float
@@ -270,4 +269,3 @@ class ChatCompletion(_Wire, kw_only=True):
 
 
 chunk_decoder = msgspec.json.Decoder(ResponseBody2)
-completion_decoder = msgspec.json.Decoder(ChatCompletion)

@@ -297,3 +297,18 @@ def test_take_events_empties_the_queue() -> None:
     acc.feed(sse(chunk(choice(content="a")), done=False))
     assert acc.take_events() == [ContentDelta(choice=0, delta="a")]
     assert acc.take_events() == []
+
+
+def test_arguments_after_finish_reason_bring_a_second_done() -> None:
+    # quirks.md: finish_reason may be repeated. Arguments that arrive after the first one must
+    # not leave the only ToolCallDone with stale arguments.
+    data = sse(
+        chunk(choice(tool_calls=[tool(0, id="t0", name="f", args='{"a"')], finish_reason="x")),
+        chunk(choice(tool_calls=[tool(0, args=":1}")], finish_reason="tool_calls")),
+    )
+    events, completion = events_of(data)
+    done = [e for e in events if isinstance(e, ToolCallDone)]
+    assert [(d.arguments, d.valid) for d in done] == [('{"a"', False), ('{"a":1}', True)]
+    calls = completion.choices[0].message.tool_calls
+    assert calls is not None
+    assert done[-1].arguments == calls[0].function.arguments

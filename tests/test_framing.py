@@ -397,7 +397,7 @@ def test_last_event_id_is_set_when_the_event_is_dispatched(eol: bytes) -> None:
 
 
 def test_retry_field() -> None:
-    framer = Framer()
+    framer = Framer("auto", DEFAULT_MAX_EVENT_SIZE)
     framer.feed(b"retry: 1500\n\n")
     assert framer.retry == 1500
     framer.feed(b"retry: 15x0\n\nretry: -1\n\nretry:\n\n")  # not all ASCII digits: ignored

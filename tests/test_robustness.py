@@ -1023,3 +1023,112 @@ def test_deeply_nested_error_metadata_through_add_raises_only_chunkagg_errors(de
         acc.add({"choices": [], "error": {"message": "m", "metadata": nested}})
     assert isinstance(info.value, StreamError | ChunkError)
     assert info.value.event == 1
+
+
+# -- (f) found by review: one minimal test per finding ----------------------------------------
+
+
+def test_an_absurd_retry_field_is_ignored_not_an_escape() -> None:
+    # int() refuses strings over 4,300 digits (CPython >= 3.11): a ValueError escaped feed()
+    # and the stream never recovered.
+    ok = b'data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'
+    for data in (b"retry: " + b"9" * 5000 + b"\n\n" + ok, b"retry: 1500\r\n\r\n" + ok):
+        errors, result, _, _ = _same_for_every_split(data)
+        assert errors == []
+        assert result["choices"][0]["message"]["content"] == "hi"
+    acc = Accumulator()
+    acc.feed(b"retry: 1500\n\n" + ok + b"retry: " + b"9" * 5000 + b"\n\n")
+    assert acc.retry == 1500
+
+
+def _calls(index: int, *ids: str | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i in ids:
+        call: dict[str, Any] = {"index": index, "function": {"arguments": "{}"}}
+        if i is not None:
+            call["id"] = i
+        out.append(call)
+    return out
+
+
+def test_max_tool_calls_counts_calls_a_chunk_starts_by_new_ids() -> None:
+    # Ollama/Groq send index 0 for every call: a first delta gave the id-less call its id, and
+    # each later delta with another id started a call the check had not counted.
+    first = chunk(choice(0, tool_calls=_calls(0, None)))
+    burst = chunk(choice(0, tool_calls=_calls(0, *(f"id{i}" for i in range(10)))))
+    acc = Accumulator(max_tool_calls=2)
+    acc.add(first)
+    with pytest.raises(LimitExceededError) as info:
+        acc.add(burst)
+    assert info.value.limit == "max_tool_calls"
+    calls = acc.finalize().choices[0].message.tool_calls
+    assert calls is not None
+    assert len(calls) == 1  # the refused chunk left nothing behind
+
+
+def test_max_tool_calls_counts_a_choice_listed_twice_in_one_chunk() -> None:
+    # Each entry alone starts two calls; together, with new ids at the same indices, four.
+    body = chunk(
+        choice(0, tool_calls=_calls(0, "a") + _calls(1, "b")),
+        choice(0, tool_calls=_calls(0, "c") + _calls(1, "d")),
+    )
+    acc = Accumulator(max_tool_calls=2)
+    with pytest.raises(LimitExceededError):
+        acc.add(body)
+    assert acc.finalize().choices == []
+
+
+def test_fragments_of_one_new_call_in_one_chunk_are_one_call() -> None:
+    # vLLM speculative decoding: the same index several times in one chunk is one call, and
+    # must not count against max_tool_calls as three.
+    fragments = [
+        {"index": 0, "id": "t0", "type": "function", "function": {"name": "f", "arguments": "{"}},
+        {"index": 0, "function": {"arguments": '"a":'}},
+        {"index": 0, "function": {"arguments": "1}"}},
+    ]
+    acc = Accumulator(max_tool_calls=2)
+    acc.add(chunk(choice(0, tool_calls=[{"index": 1, "id": "t1", "function": {"name": "g"}}])))
+    acc.add(chunk(choice(0, tool_calls=fragments)))
+    calls = acc.finalize().choices[0].message.tool_calls
+    assert calls is not None
+    assert [(c.id, c.function.arguments) for c in calls] == [("t0", '{"a":1}'), ("t1", "")]
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+def test_a_bad_payload_reads_the_same_whatever_the_split(eol: bytes) -> None:
+    # The batch path handed msgspec the payload with its blanks: the error's payload and message
+    # changed with the split.
+    data = (b": c\n\ndata:  {bad}  \n\n").replace(b"\n", eol)
+    messages = set()
+    for split in SPLITS:
+        acc = Accumulator()
+        with pytest.raises(ChunkError) as info:
+            for piece in split_feeds(data, split):
+                acc.feed(piece)
+            acc.finalize()
+        assert info.value.payload == b"{bad}", split
+        messages.add(str(info.value))
+    assert len(messages) == 1
+
+
+def test_leading_blank_lines_never_cross_the_limit() -> None:
+    # Blank lines before the first event faulted only when they arrived in pieces.
+    data = b"\n" * (3 * len(J1)) + sse(J1, done=False)
+    errors, result, _, count = _same_for_every_split(data, max_event_size=len(J1))
+    assert errors == []
+    assert count == 1
+    assert result["choices"][0]["message"]["content"] == "Hel"
+
+
+def test_hand_built_chunk_of_wrong_types_is_refused_whole() -> None:
+    # msgspec does not check types in __init__: such a chunk half-merged, then every
+    # finalize() raised TypeError.
+    from chunkagg import ChunkChoice, Delta
+
+    acc = Accumulator()
+    acc.add(chunk(choice(0, content="a")))
+    bad = ResponseBody2(choices=[ChunkChoice(delta=Delta(content="ok", refusal=5))])  # type: ignore[arg-type]
+    with pytest.raises(ChunkError, match="refusal"):
+        acc.add(bad)
+    message = acc.finalize().choices[0].message
+    assert (message.content, message.refusal) == ("a", None)
