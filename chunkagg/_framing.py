@@ -94,6 +94,7 @@ class Framer:
 
     __slots__ = (
         "_base",
+        "_blank_start",
         "_bom_seen",
         "_buf",
         "_cap",
@@ -141,6 +142,8 @@ class Framer:
         self._skip_line = False
         self._skip_event = False
         self._cr_pending = False
+        # Stream offset of an NDJSON line whose blanks alone passed the cap (-1: none).
+        self._blank_start = -1
 
     # -- input ----------------------------------------------------------------------------------
 
@@ -266,6 +269,8 @@ class Framer:
 
     def _feed_ndjson(self, final: bool = False) -> None:
         buf = self._buf
+        if self._blank_start >= 0 and not self._end_blank_line():
+            return
         if self._skip_line:
             cut = buf.find(b"\n") + 1
             dropped = cut if cut else len(buf)
@@ -502,9 +507,34 @@ class Framer:
             "event is larger than the limit", limit="max_event_size", value=self._max
         )
 
+    def _end_blank_line(self) -> bool:
+        """Go on with an NDJSON line whose blanks alone passed the cap; False: it goes on.
+
+        A blank line is skipped however long it is, but a line that long with a chunk in it is
+        too large: which of the two it is shows only when the line ends.
+        """
+        buf = self._buf
+        end = buf.find(b"\n")
+        if _NON_BLANK.search(buf, 0, end if end >= 0 else len(buf)):
+            self._fault(self._too_large(), self._blank_start)
+            self._blank_start = -1
+            self._skip_line = True
+            return True
+        dropped = end + 1 if end >= 0 else len(buf)
+        del buf[:dropped]
+        self._base += dropped
+        self._scan = 0
+        if end < 0:
+            return False
+        self._blank_start = -1
+        return True
+
     def _check_size(self, size: int) -> None:
         # A partial NDJSON line, or leading whitespace before the format is known, over the cap.
-        if size > self._cap:
+        if size > self._cap and self._mode == _NDJSON and not _NON_BLANK.search(self._buf):
+            self._blank_start = self._base
+            self._end_blank_line()
+        elif size > self._cap:
             self._fault(self._too_large(), self._base)
             self._base += len(self._buf)
             self._buf.clear()

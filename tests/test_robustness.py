@@ -1132,3 +1132,15 @@ def test_hand_built_chunk_of_wrong_types_is_refused_whole() -> None:
         acc.add(bad)
     message = acc.finalize().choices[0].message
     assert (message.content, message.refusal) == ("a", None)
+
+
+@pytest.mark.parametrize("payload", [b"", b'{"choices":[]}'], ids=["blank", "blank-then-chunk"])
+def test_a_long_blank_ndjson_line_gives_the_same_outcome_for_every_split(payload: bytes) -> None:
+    # A whitespace-only line over the limit is skipped whole, and faulted when split (review,
+    # finding 5); with a chunk after the blanks, the line is too long whatever the split.
+    a, b = orjson.dumps(chunk(choice(content="a"))), orjson.dumps(chunk(choice(content="b")))
+    data = a + b"\n" + b" " * (2 * len(a)) + payload + b"\n" + b + b"\n"
+    errors, result, _, _ = _same_for_every_split(data, max_event_size=len(a), format="ndjson")
+    expected = [("LimitExceededError", 2, len(a) + 1)] if payload else []
+    assert errors == expected
+    assert result["choices"][0]["message"]["content"] == "ab"
