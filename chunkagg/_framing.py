@@ -83,7 +83,10 @@ def _crlf_only(buf: bytearray, start: int) -> bool:
 
 def classify(payload: bytes) -> int:
     """The kind of one event's data: ``DATA`` (JSON to decode), ``DONE``, or ``SKIP``."""
-    body = payload.strip(_WHITESPACE)
+    return _kind(payload.strip(_WHITESPACE))
+
+
+def _kind(body: bytes) -> int:
     if not body or body[:1] == b":":
         return SKIP  # empty data, or "data: : keepalive" (a comment wrapped as data)
     return DONE if body == _DONE else DATA
@@ -487,10 +490,10 @@ class Framer:
 
     def _emit(self, payload: bytes, event_type: bytes, offset: int, tail: bool = False) -> None:
         """Classify one event's data: JSON chunk, ``[DONE]``, keep-alive, or in-band error."""
-        kind = classify(payload)
+        body = payload.strip(_WHITESPACE)
+        kind = _kind(body)
         if kind == SKIP:
             return
-        body = payload.strip(_WHITESPACE)
         if event_type == b"error":
             self.frames.append((ERROR, offset, body))
         elif kind == DONE:
