@@ -33,8 +33,17 @@ from ._framing import (
     Framer,
     classify,
 )
-from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, DEFAULT_MAX_TOOL_CALLS, Merger
-from ._models import ChatCompletion, ResponseBody2, chunk_decoder
+from ._merge import (
+    CORE_FIELDS,
+    DEFAULT_MAX_CHOICES,
+    DEFAULT_MAX_TEXT_SIZE,
+    DEFAULT_MAX_TOOL_CALLS,
+    RULES,
+    Merger,
+    Rule,
+)
+from ._models import ChatCompletion, ResponseBody2
+from ._schema import DECODE_ERRORS, ChunkDecoder, whole_numbers
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "decode_chunk"]
 
@@ -43,15 +52,10 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "de
 # a line at 8 KiB; we allow far more because a single delta may carry a whole document.
 DEFAULT_MAX_EVENT_SIZE = 4 * 1024 * 1024
 
-_decode = chunk_decoder.decode
-# msgspec reports invalid UTF-8 inside a JSON string as UnicodeDecodeError, and JSON nested about
-# a thousand levels deep as RecursionError, not as DecodeError.
-_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+_DECODE_ERRORS = DECODE_ERRORS
+_ValidationError = msgspec.ValidationError
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
 _any_decoder = msgspec.json.Decoder()
-# For SDK models: the Orq SDK types every JSON number as a float, so its chunks dump an index as
-# 0.0; lax decoding takes a float that is a whole number where an int is due.
-_lax_decode = msgspec.json.Decoder(ResponseBody2, strict=False).decode
 
 
 def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
@@ -61,7 +65,8 @@ def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2
         payload: the JSON text of one chunk (the part after ``data:``).
 
     Returns:
-        The typed chunk. Unknown keys are ignored.
+        The typed chunk, with every key it holds (``extra`` lists those chunkagg has no name
+        for).
 
     Raises:
         ChunkError: the payload is not JSON, or a field has the wrong type.
@@ -69,12 +74,16 @@ def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2
     """
     if not isinstance(payload, bytes | bytearray | memoryview | str):
         raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
-    return _decode_or_raise(payload)
+    return _decode_or_raise(ChunkDecoder(), payload)
 
 
-def _decode_or_raise(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
+def _decode_or_raise(
+    decoder: ChunkDecoder, payload: bytes | bytearray | memoryview | str
+) -> ResponseBody2:
     try:
-        return _decode(payload)
+        return decoder.decode(payload)
+    except _ValidationError as exc:
+        return decoder.widen(payload, exc)
     except _DECODE_ERRORS as exc:
         raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
         raise ChunkError(f"invalid chunk: {exc}", raw) from exc
@@ -100,7 +109,7 @@ class Accumulator:
         completion = acc.finalize()
     """
 
-    __slots__ = ("_closed", "_done", "_events", "_framer", "_merger", "_tracker")
+    __slots__ = ("_closed", "_decoder", "_done", "_events", "_framer", "_merger", "_tracker")
 
     def __init__(
         self,
@@ -111,6 +120,7 @@ class Accumulator:
         max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
         track: bool = False,
+        rules: Mapping[str, Rule] | None = None,
     ) -> None:
         """Create an accumulator for one stream.
 
@@ -123,6 +133,11 @@ class Accumulator:
             max_tool_calls: tool-call indices, and calls per choice, must be below this.
             max_text_size: merged text (characters) plus audio bytes, over all choices.
             track: derive live-UI events from the merge, read with ``take_events()``.
+            rules: the merge rule of fields chunkagg has no rule of its own for (provider
+                extensions and unknown keys), by field name: ``"append"`` (strings
+                concatenated, lists extended, objects merged key by key), ``"last"`` (last
+                non-null value), ``"first"`` (first non-empty value) or ``"merge"`` (an object's
+                keys, later non-null wins).
 
         Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
         dropped and the stream goes on.
@@ -137,10 +152,16 @@ class Accumulator:
                 raise ValueError(f"{name} must be a positive int, not {value!r}")
         if format not in ("auto", "sse", "ndjson"):
             raise ValueError(f"format must be 'auto', 'sse' or 'ndjson', not {format!r}")
+        for name, rule in (rules or {}).items():
+            if rule not in RULES:
+                raise ValueError(f"rule for {name!r} must be one of {RULES}, not {rule!r}")
+            if name in CORE_FIELDS:
+                raise ValueError(f"{name!r} has its own merge rule, which cannot be changed")
         self._framer = Framer(format, max_event_size)
+        self._decoder = ChunkDecoder()
         limits = (max_choices, max_tool_calls, max_text_size)
-        self._tracker = TrackingMerger(*limits) if track else None
-        self._merger = self._tracker or Merger(*limits)
+        self._tracker = TrackingMerger(*limits, rules=rules) if track else None
+        self._merger = self._tracker or Merger(*limits, rules=rules)
         self._events = 0
         self._done = False
         self._closed = False
@@ -242,7 +263,7 @@ class Accumulator:
             raise AccumulatorClosedError("add() after finalize()")
         self._events += 1
         try:
-            decoded = _as_chunk(chunk)
+            decoded = _as_chunk(self._decoder, chunk)
             self._merger.add(decoded)
         except ChunkAggError as exc:
             exc._locate(self._events, None)
@@ -287,7 +308,7 @@ class Accumulator:
                     continue
                 self._events += 1
                 if kind == DATA:
-                    chunk = _decode_or_raise(payload)
+                    chunk = _decode_or_raise(self._decoder, payload)
                 elif kind == DONE:
                     self._done = True
                     continue
@@ -319,11 +340,13 @@ class Accumulator:
         """
         append = out.append
         merge = self._merger.add
+        decoder = self._decoder
+        decode = decoder.decode
         skipped = 0  # keep-alives and empty data: not events, as on the line path
         for k, payload in enumerate(payloads):
             try:
                 try:
-                    chunk = _decode(payload)
+                    chunk = decode(payload)
                 except _DECODE_ERRORS:
                     # "[DONE]" and keep-alives land here too: classifying after a failed decode
                     # keeps every well-formed chunk free of the check.
@@ -335,7 +358,8 @@ class Accumulator:
                         skipped += 1
                         continue
                     # Blanks stripped as the other paths strip them, so the error reads the same.
-                    chunk = _decode_or_raise(payload.strip(b" \t\r\n"))
+                    chunk = _decode_or_raise(decoder, payload.strip(b" \t\r\n"))
+                    decode = decoder.decode
                 merge(chunk)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.
@@ -358,8 +382,9 @@ class Accumulator:
             raise _error_event(payload)
         # TAIL: the last event of a stream that ended without closing it.
         try:
-            return _decode(payload)
-        except _DECODE_ERRORS as exc:
+            return _decode_or_raise(self._decoder, payload)
+        except ChunkError as error:
+            exc = error.__cause__ or error
             # Typed decoding may stop at a wrong type before reaching the cut ("[DO" is an
             # array): whether the JSON itself is whole decides between the two errors.
             try:
@@ -368,7 +393,7 @@ class Accumulator:
                 raise IncompleteStreamError(
                     f"stream ended inside an event, whose JSON does not parse ({exc})", payload
                 ) from exc
-            raise ChunkError(f"invalid chunk: {exc}", payload) from exc
+            raise
 
 
 class SupportsModelDumpJson(Protocol):
@@ -377,33 +402,27 @@ class SupportsModelDumpJson(Protocol):
     def model_dump_json(self) -> str: ...
 
 
-def _as_chunk(chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson) -> ResponseBody2:
+def _as_chunk(
+    decoder: ChunkDecoder, chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson
+) -> ResponseBody2:
+    # Everything goes through JSON bytes and the stream's own decoder, so a chunk given to add()
+    # meets the same rules as one fed (types, depth, lone surrogates, unknown keys) and shares
+    # nothing with the caller's objects.
     try:
         if isinstance(chunk, ResponseBody2):
             # msgspec checks types when decoding, not in __init__: a Struct built by hand with a
             # wrong type would fail halfway through the merge. Re-decoding it checks it first.
-            return _decode(msgspec.json.encode(chunk))
-        if isinstance(chunk, Mapping):
-            return msgspec.convert(chunk, ResponseBody2)
-        return _whole_numbers(_lax_decode(chunk.model_dump_json()))
-    except (msgspec.ValidationError, TypeError, *_DECODE_ERRORS) as exc:
+            payload = msgspec.json.encode(chunk)
+        else:
+            value = (
+                chunk
+                if isinstance(chunk, Mapping)
+                else _any_decoder.decode(chunk.model_dump_json())
+            )
+            payload = msgspec.json.encode(whole_numbers(value))
+    except (TypeError, UnicodeEncodeError, RecursionError, *_DECODE_ERRORS) as exc:
         raise ChunkError(f"invalid chunk: {exc}", reprlib.repr(chunk).encode()) from exc
-
-
-def _whole_numbers(chunk: ResponseBody2) -> ResponseBody2:
-    """Give back the integers an SDK model turned into floats (``created``, token counts)."""
-    if isinstance(chunk.created, float) and chunk.created.is_integer():
-        chunk.created = int(chunk.created)
-    usage = chunk.usage
-    if usage is not None:
-        for part in (usage, usage.prompt_tokens_details, usage.completion_tokens_details):
-            if part is None:
-                continue
-            for name in part.__struct_fields__:
-                value = getattr(part, name)
-                if isinstance(value, float) and value.is_integer():
-                    setattr(part, name, int(value))
-    return chunk
+    return _decode_or_raise(decoder, payload)
 
 
 def _attach(exc: ChunkAggError, payload: Any) -> None:

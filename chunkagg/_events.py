@@ -10,17 +10,20 @@ on ``ToolCallDone``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import msgspec
 import orjson
+from msgspec import UNSET
 
-from ._merge import Merger, _Choice, _Tool
-from ._models import ChunkChoice, ResponseBody2, Usage
+from ._merge import Merger, Rule, _Choice, _delta, _detach, _Tool
+from ._models import ChunkChoice, Delta, ReasoningDetail, ResponseBody2, Usage
 
 __all__ = [
+    "AnnotationAdded",
     "ChoiceFinished",
+    "CitationsUpdated",
     "ContentDelta",
     "Event",
     "ReasoningDelta",
@@ -52,11 +55,16 @@ class RefusalDelta(_Event, frozen=True):
 
 
 class ReasoningDelta(_Event, frozen=True):
-    """A reasoning fragment; ``field`` is ``reasoning`` or ``reasoning_content``, as sent."""
+    """A reasoning fragment; ``field`` names where it came, as sent.
+
+    ``reasoning`` (also Mistral's thinking parts), ``reasoning_content``, or
+    ``reasoning_details`` (the text or summary of a detail, OpenRouter, Snowflake: reported only
+    from deltas that carry no plain reasoning string, which would repeat it).
+    """
 
     choice: int
     delta: str
-    field: Literal["reasoning", "reasoning_content"]
+    field: Literal["reasoning", "reasoning_content", "reasoning_details"]
 
 
 class ToolCallStarted(_Event, frozen=True):
@@ -104,6 +112,21 @@ class ToolCallDone(_Event, frozen=True):
     valid: bool
 
 
+class AnnotationAdded(_Event, frozen=True):
+    """An item of ``annotations`` arrived (a ``url_citation`` of web search, say)."""
+
+    choice: int
+    annotation: Any
+
+
+class CitationsUpdated(_Event, frozen=True):
+    """The chunk-level ``citations`` or ``search_results`` (Perplexity) changed; ``value`` is the
+    whole list, as servers resend it."""
+
+    field: Literal["citations", "search_results"]
+    value: Any
+
+
 class ChoiceFinished(_Event, frozen=True):
     """Choice ``choice`` received a non-empty ``finish_reason``."""
 
@@ -121,6 +144,8 @@ Event = (
     ContentDelta
     | RefusalDelta
     | ReasoningDelta
+    | AnnotationAdded
+    | CitationsUpdated
     | ToolCallStarted
     | ToolCallArgumentsDelta
     | ToolCallDone
@@ -162,40 +187,65 @@ class _Parse:
 class TrackingMerger(Merger):
     """A ``Merger`` that also records an ``Event`` for everything each chunk changed."""
 
-    __slots__ = ("_parse", "_partial", "events")
+    __slots__ = ("_parse", "_partial", "_sources", "events")
 
-    def __init__(self, *args: int) -> None:
-        super().__init__(*args)
+    def __init__(
+        self,
+        max_choices: int,
+        max_tool_calls: int,
+        max_text_size: int,
+        rules: Mapping[str, Rule] | None = None,
+    ) -> None:
+        super().__init__(max_choices, max_tool_calls, max_text_size, rules)
         self.events: list[Event] = []
         self._targets = []
         self._parse: dict[_Tool, _Parse] = {}
         self._partial = _load_partial()
+        self._sources: dict[str, Any] | None = None  # the citations last reported, by field
 
     def add(self, chunk: ResponseBody2) -> None:
+        before = self.usage
         try:
             super().add(chunk)
         finally:
             # A chunk that carried a server error is merged before StreamError is raised.
-            if chunk.usage is not None and self.usage is chunk.usage:
-                self.events.append(UsageReceived(usage=chunk.usage))
+            if chunk.usage is not None and self.usage is not before and self.usage is not None:
+                self.events.append(UsageReceived(usage=_detach(self.usage)))
+            if chunk._ext:
+                self._sources_changed(chunk)
+
+    def _sources_changed(self, chunk: ResponseBody2) -> None:
+        for field in ("citations", "search_results"):
+            value = getattr(chunk, field, None)
+            if value is None or value is UNSET:
+                continue
+            sources = self._sources if self._sources is not None else {}
+            self._sources = sources
+            if sources.get(field) != value:
+                sources[field] = value
+                self.events.append(CitationsUpdated(field=field, value=value))
 
     def finish(self) -> None:
         for st in self.choices.values():
             for call in st.calls or ():
                 self._done(st.index, call)
 
-    def _apply(self, st: _Choice, ch: ChunkChoice) -> int:
+    def _apply(self, st: _Choice, ch: ChunkChoice, ext: bool) -> int:
         targets = self._targets
         assert targets is not None
         targets.clear()
         seen = len(st.calls) if st.calls else 0
-        size = super()._apply(st, ch)
+        size = super()._apply(st, ch, ext)
         events = self.events
         i = st.index
-        d = ch.delta
+        d = ch.delta if ch.delta is not None else _delta(ch)
         if d is not None:
-            if d.content:
-                events.append(ContentDelta(choice=i, delta=d.content))
+            content = d.content
+            if content:
+                if isinstance(content, str):
+                    events.append(ContentDelta(choice=i, delta=content))
+                else:
+                    self._parts(i, content)
             if d.refusal:
                 events.append(RefusalDelta(choice=i, delta=d.refusal))
             if d.reasoning:
@@ -204,6 +254,8 @@ class TrackingMerger(Merger):
                 events.append(
                     ReasoningDelta(choice=i, delta=d.reasoning_content, field="reasoning_content")
                 )
+            if ext and d._live:
+                self._extensions(i, d)
             if d.tool_calls and st.calls:
                 for call in st.calls[seen:]:
                     events.append(
@@ -227,6 +279,36 @@ class TrackingMerger(Merger):
                 self._done(i, call)
             events.append(ChoiceFinished(choice=i, finish_reason=ch.finish_reason))
         return size
+
+    def _parts(self, choice: int, parts: list[Any]) -> None:
+        # Mistral's typed content: text parts are content, thinking parts reasoning.
+        for part in parts:
+            if not isinstance(part, dict):
+                continue
+            if part.get("type") == "text" and isinstance(part.get("text"), str) and part["text"]:
+                self.events.append(ContentDelta(choice=choice, delta=part["text"]))
+            elif part.get("type") == "thinking":
+                inner = part.get("thinking")
+                for item in inner if isinstance(inner, list) else ({"text": inner},):
+                    text = item.get("text") if isinstance(item, dict) else None
+                    if isinstance(text, str) and text:
+                        self.events.append(
+                            ReasoningDelta(choice=choice, delta=text, field="reasoning")
+                        )
+
+    def _extensions(self, choice: int, d: Delta) -> None:
+        events = self.events
+        details = d.reasoning_details
+        if isinstance(details, list) and not d.reasoning and not d.reasoning_content:
+            for item in details:
+                for text in _detail_texts(item):
+                    events.append(
+                        ReasoningDelta(choice=choice, delta=text, field="reasoning_details")
+                    )
+        annotations = d.annotations
+        if isinstance(annotations, list):
+            for annotation in annotations:
+                events.append(AnnotationAdded(choice=choice, annotation=annotation))
 
     def _grow(self, call: _Tool, grown: int) -> Any:
         state = self._parse.get(call)
@@ -269,3 +351,14 @@ class TrackingMerger(Merger):
                 valid=valid,
             )
         )
+
+
+def _detail_texts(item: Any) -> list[str]:
+    """The readable text of one reasoning-details fragment (not its encrypted data)."""
+    if isinstance(item, ReasoningDetail):
+        texts = [item.text, item.summary]
+    elif isinstance(item, dict):
+        texts = [item.get("text"), item.get("summary")]
+    else:
+        return []
+    return [t for t in texts if isinstance(t, str) and t]

@@ -1,22 +1,34 @@
 """Chunks to a completion: per-choice and per-tool-call merge state, and every merge rule.
 
-Owns the rules of ``../shared/quirks.md`` ("Merging") and ``../shared/spec/wire-format.md``.
-Must not know bytes, framing or positions: it raises errors without an event number or offset
-and the accumulator adds them.
+Owns the rules of the README's "Merge policy" and "Provider extensions" sections. Must not know
+bytes, framing or positions: it raises errors without an event number or offset and the
+accumulator adds them.
 
 A chunk is merged in two passes. ``_check`` looks for everything that can be wrong with it
 (impossible indices, limits, bad base64) without touching the state; only then does ``_apply``
 merge it, and ``_apply`` cannot fail. So a bad chunk is rejected whole and never leaves half of
 itself behind. Text fragments go into lists joined once at the end, never ``str +=``.
+
+The fields OpenAI defines are merged on the hot path below. Provider extensions and keys never
+seen before are merged by ``_Extensions`` only for chunks whose schema can carry them (``_ext``,
+see ``_schema``): a plain OpenAI stream never pays for them. Each such field follows a rule:
+its own (``reasoning_details``, ``executed_tools``...), the caller's (``rules``), or the generic
+one: inside a delta, strings concatenated, lists extended, objects merged key by key by this same
+rule, any other value last non-null; everywhere else, last non-null.
+
+Nothing the state keeps is shared with a chunk or with a built completion when it could change:
+strings, numbers and frozen Structs are shared; values of fields typed ``Any`` are copied.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, cast
 
 import msgspec
+from msgspec import UNSET
 
 from ._errors import ChunkError, LimitExceededError, StreamError
 from ._models import (
@@ -28,29 +40,124 @@ from ._models import (
     Delta,
     FunctionCall,
     Message,
+    ReasoningDetail,
     ResponseBody2,
     TokenLogprob,
     ToolCall,
     ToolCallDelta,
     Usage,
 )
+from ._schema import as_usage, derive_output
 
-__all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TEXT_SIZE", "DEFAULT_MAX_TOOL_CALLS", "Merger"]
+__all__ = [
+    "CORE_FIELDS",
+    "DEFAULT_MAX_CHOICES",
+    "DEFAULT_MAX_TEXT_SIZE",
+    "DEFAULT_MAX_TOOL_CALLS",
+    "RULES",
+    "Merger",
+    "Rule",
+]
 
 # The strictest peer (openai-node's ChatCompletionStream) gives up past 128 of each; the API
 # itself caps n at 128. Indices are bounded by the same numbers, so a broken index never builds a
 # long list.
 DEFAULT_MAX_CHOICES = 128
 DEFAULT_MAX_TOOL_CALLS = 128
-# Characters of merged text (content, refusal, reasoning, tool arguments...) plus audio bytes. The
-# longest real answers (128k output tokens, about 0.5 MB of text, plus reasoning) are far below.
+# Characters of merged text (content, refusal, reasoning, tool arguments, extension strings...)
+# plus audio bytes plus logprob entries. The longest real answers (128k output tokens, about
+# 0.5 MB of text, plus reasoning) are far below.
 DEFAULT_MAX_TEXT_SIZE = 64 * 1024 * 1024
+
+_T = TypeVar("_T")
+Rule = Literal["append", "last", "first", "merge"]
+RULES: tuple[Rule, ...] = ("append", "last", "first", "merge")
+# Fields with a rule of their own in the hot path: a caller cannot change theirs.
+CORE_FIELDS = frozenset(
+    (
+        "id",
+        "object",
+        "created",
+        "model",
+        "system_fingerprint",
+        "service_tier",
+        "usage",
+        "error",
+        "choices",
+        "index",
+        "delta",
+        "finish_reason",
+        "logprobs",
+        "role",
+        "content",
+        "refusal",
+        "reasoning",
+        "reasoning_content",
+        "reasoning_signature",
+        "redacted_reasoning",
+        "tool_calls",
+        "function_call",
+        "audio",
+        "message",
+    )
+)
+
+# The rules of the known extensions. "tag": last non-empty; "details" and "executed": by index;
+# "drop": OpenAI's random padding, at whatever level it comes, is left out of the completion.
+_KNOWN_RULES: dict[str, str] = {
+    "obfuscation": "drop",
+    "citations": "last",
+    "search_results": "last",
+    "moderation": "last",
+    "prompt_filter_results": "last",
+    "content_filter_results": "last",
+    "x_groq": "merge",
+    "provider": "tag",
+    "native_finish_reason": "tag",
+    "channel": "tag",
+    "annotations": "append",
+    "images": "append",
+    "content_parts": "append",
+    "reasoning_details": "details",
+    "executed_tools": "executed",
+}
+
+_ENCODE = msgspec.json.encode
+_DECODE_ANY = msgspec.json.Decoder().decode
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON value (in C: msgspec round trip); immutable values as they are."""
+    if isinstance(value, dict | list):
+        return _DECODE_ANY(_ENCODE(value))
+    return value
+
+
+def _detach(obj: Any) -> Any:
+    """``obj`` if sharing it is safe, else a copy: a Struct may hold mutable JSON values."""
+    if obj._mutable or (
+        isinstance(obj, Usage)
+        and (obj.cost_details is not None or obj.server_tool_use_details is not None)
+    ):
+        return msgspec.convert(msgspec.to_builtins(obj), type(obj))
+    return obj
 
 
 class _Tool:
     """Merge state of one tool call."""
 
-    __slots__ = ("args", "extra", "id", "index", "name", "seq", "signature", "type")
+    __slots__ = (
+        "args",
+        "extra",
+        "fields",
+        "fn_fields",
+        "id",
+        "index",
+        "name",
+        "seq",
+        "signature",
+        "type",
+    )
 
     def __init__(self, index: int | None, seq: int) -> None:
         self.index = index
@@ -60,15 +167,26 @@ class _Tool:
         self.name: str | None = None
         self.args: list[str] = []
         self.signature: str | None = None
-        self.extra: dict[str, Any] | None = None
+        self.extra: dict[str, Any] | None = None  # extra_content (Gemini via Orq)
+        # Unknown keys of the call and of its function: last non-null, unless a rule says.
+        self.fields: _Fields | None = None
+        self.fn_fields: _Fields | None = None
 
     def build(self) -> ToolCall:
-        return ToolCall(
+        function = _build(
+            FunctionCall,
+            self.fn_fields.build()[1] if self.fn_fields is not None else None,
+            name=self.name,
+            arguments="".join(self.args),
+        )
+        return _build(
+            ToolCall,
+            self.fields.build()[1] if self.fields is not None else None,
             id=self.id,
             type=self.type,
-            function=FunctionCall(name=self.name, arguments="".join(self.args)),
+            function=function,
             thought_signature=self.signature,
-            extra_content=self.extra,
+            extra_content=_copy(self.extra),
         )
 
 
@@ -84,6 +202,7 @@ class _Choice:
         "by_index",
         "calls",
         "content",
+        "ext",
         "fn_args",
         "fn_name",
         "function_call",
@@ -128,6 +247,7 @@ class _Choice:
         self.has_logprobs = False
         self.lp_content: list[TokenLogprob] | None = None
         self.lp_refusal: list[TokenLogprob] | None = None
+        self.ext: _ChoiceExt | None = None
 
     def target(self, tc: ToolCallDelta) -> _Tool | None:
         """The call a tool-call delta continues, or ``None`` when it starts a new one.
@@ -181,6 +301,7 @@ class _Choice:
         return copy
 
     def build(self) -> Choice:
+        ext = self.ext
         calls = None
         if self.calls:
             ordered = sorted(
@@ -191,13 +312,23 @@ class _Choice:
         audio = None
         if self.has_audio:
             data = base64.b64encode(b"".join(self.audio_data)).decode() if self.audio_data else None
-            audio = Audio(
+            audio = _build(
+                Audio,
+                ext.audio.build()[1] if ext is not None and ext.audio is not None else None,
                 id=self.audio_id,
                 expires_at=self.audio_expires,
                 data=data,
                 transcript=_join(self.audio_transcript),
             )
-        message = Message(
+        message_fields: dict[str, Any] = {}
+        message_extra = choice_extra = None
+        choice_fields: dict[str, Any] = {}
+        if ext is not None:
+            message_fields, message_extra = ext.message.build(_MESSAGE_FIELDS)
+            choice_fields, choice_extra = ext.choice.build(_CHOICE_FIELDS)
+        message = _build(
+            Message,
+            message_extra,
             role=self.role or "assistant",
             content=_join(self.content),
             refusal=_join(self.refusal),
@@ -212,19 +343,43 @@ class _Choice:
                 else None
             ),
             audio=audio,
+            **message_fields,
         )
         logprobs = None
         if self.has_logprobs:
-            logprobs = ChoiceLogprobs(
+            logprobs = _build(
+                ChoiceLogprobs,
+                ext.logprobs.build()[1] if ext is not None and ext.logprobs is not None else None,
                 content=None if self.lp_content is None else list(self.lp_content),
                 refusal=None if self.lp_refusal is None else list(self.lp_refusal),
             )
-        return Choice(
+        return _build(
+            Choice,
+            choice_extra,
             index=self.index,
             message=message,
             finish_reason=self.reason,
             logprobs=logprobs,
+            **choice_fields,
         )
+
+
+_MESSAGE_FIELDS = frozenset(
+    ("reasoning_details", "annotations", "images", "executed_tools", "channel", "content_parts")
+)
+_CHOICE_FIELDS = frozenset(("native_finish_reason", "content_filter_results"))
+_TOP_FIELDS = frozenset(
+    ("provider", "citations", "search_results", "x_groq", "moderation", "prompt_filter_results")
+)
+
+
+def _build(cls: type[_T], extra: Mapping[str, Any] | None, **fields: Any) -> _T:
+    """An output Struct, with ``extra`` (keys it does not declare) in a derived class."""
+    if not extra:
+        return cls(**fields)
+    derived: Any = derive_output(cast(type, cls), tuple(extra))
+    result: _T = derived(**fields, **{attr: extra[key] for attr, key in derived._extra_fields})
+    return result
 
 
 def _join(parts: list[str] | None) -> str | None:
@@ -236,6 +391,276 @@ def _append(parts: list[str] | None, fragment: str) -> list[str]:
         return [fragment]
     parts.append(fragment)
     return parts
+
+
+# -- provider extensions and unknown fields ------------------------------------------------------
+
+
+class _Text(list[str]):
+    """String fragments of a field merged by "append", joined when built."""
+
+    __slots__ = ()
+
+
+class _Items(list[Any]):
+    """Items of a list field merged by "append" (each already copied)."""
+
+    __slots__ = ()
+
+
+class _Object(dict[str, Any]):
+    """An object field merged by "append": each key merged by the same rule."""
+
+    __slots__ = ()
+
+
+def _accumulate(current: Any, value: Any) -> tuple[Any, int]:
+    """The generic "append" rule: ``value`` merged into ``current``; also the text it added."""
+    if isinstance(value, str):
+        if isinstance(current, _Text):
+            current.append(value)
+            return current, len(value)
+        return _Text((value,)), len(value)
+    if isinstance(value, list):
+        items = _copy(value)
+        if isinstance(current, _Items):
+            current.extend(items)
+            return current, len(items)
+        return _Items(items), len(items)
+    if isinstance(value, dict):
+        size = 0
+        target = current if isinstance(current, _Object) else _Object()
+        for key, item in value.items():
+            if item is not None:
+                target[key], added = _accumulate(target.get(key), item)
+                size += added
+        return target, size
+    return value, 0
+
+
+def _materialize(value: Any) -> Any:
+    """A fresh builtin value from merge state: nothing the state holds is handed out."""
+    if isinstance(value, _Text):
+        return "".join(value)
+    if isinstance(value, _Object):
+        return {key: _materialize(item) for key, item in value.items()}
+    if isinstance(value, _Details | _Executed):
+        return value.build()
+    return _copy(value)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+class _Details:
+    """``reasoning_details`` of one message: items with the same ``index`` are one detail."""
+
+    __slots__ = ("by_index", "items")
+
+    def __init__(self) -> None:
+        self.items: list[_Detail | Any] = []  # details, and items that are not objects, in order
+        self.by_index: dict[int, _Detail] = {}
+
+    def add(self, value: Any) -> int:
+        size = 0
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, ReasoningDetail):
+                fields: Mapping[str, Any] = _struct_fields(item)
+            elif isinstance(item, dict):
+                fields = item
+            else:
+                self.items.append(_copy(item))
+                continue
+            index = _index(fields.get("index"))
+            detail = self.by_index.get(index) if index is not None else None
+            if detail is None:
+                detail = _Detail()
+                self.items.append(detail)
+                if index is not None:
+                    self.by_index[index] = detail
+            size += detail.add(fields)
+        return size
+
+    def build(self) -> list[Any]:
+        ordered = sorted(
+            range(len(self.items)),
+            key=lambda i: _index_order(self.items[i], i),
+        )
+        return [
+            item.build() if isinstance(item, _Detail) else _copy(item)
+            for item in (self.items[i] for i in ordered)
+        ]
+
+
+def _index(value: Any) -> int | None:
+    """An item's ``index`` when it is one (an int); any other value is just another key."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _index_order(item: Any, position: int) -> tuple[int, int, int]:
+    # By index, then the index-less items (and those of another kind) by appearance.
+    index = _index(item.fields.get("index")) if isinstance(item, _Detail) else None
+    return (1, 0, position) if index is None else (0, index, position)
+
+
+def _struct_fields(item: ReasoningDetail) -> dict[str, Any]:
+    fields = {name: getattr(item, name) for name in ReasoningDetail.__struct_fields__}
+    fields.update(item.extra)
+    return fields
+
+
+# Detail keys whose string fragments are concatenated, and those whose first value is kept.
+_DETAIL_TEXT = frozenset(("text", "summary", "data"))
+_DETAIL_FIRST = frozenset(("type", "id", "format", "signature", "index"))
+
+
+class _Detail:
+    """One merged reasoning detail: its keys in order of arrival, by their rules."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] = {}
+
+    def add(self, item: Mapping[str, Any]) -> int:
+        fields = self.fields
+        size = 0
+        for key, value in item.items():
+            if value is None:
+                continue
+            current = fields.get(key)
+            if key in _DETAIL_TEXT and isinstance(value, str):
+                if isinstance(current, _Text):
+                    current.append(value)
+                else:
+                    fields[key] = _Text((value,))
+                size += len(value)
+            elif key in _DETAIL_FIRST:
+                if _empty(current):
+                    fields[key] = _copy(value)
+            else:
+                fields[key] = _copy(value)
+        return size
+
+    def build(self) -> ReasoningDetail:
+        values = {key: _materialize(value) for key, value in self.fields.items()}
+        declared = ReasoningDetail.__struct_fields__
+        known = {k: v for k, v in values.items() if k in declared}
+        extra = {k: v for k, v in values.items() if k not in declared}
+        detail: ReasoningDetail = _build(ReasoningDetail, extra, **known)
+        return detail
+
+
+class _Executed:
+    """``executed_tools`` (Groq): merged by ``index``; each item restates its call key by key."""
+
+    __slots__ = ("by_index", "items")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.by_index: dict[int, dict[str, Any]] = {}
+
+    def add(self, value: Any) -> int:
+        for item in value if isinstance(value, list) else (value,):
+            if not isinstance(item, dict):
+                self.items.append(_copy(item))
+                continue
+            index = _index(item.get("index"))
+            target = self.by_index.get(index) if index is not None else None
+            if target is None:
+                target = {}
+                self.items.append(target)
+                if index is not None:
+                    self.by_index[index] = target
+            for key, field in item.items():
+                if field is not None:
+                    target[key] = _copy(field)
+        return 0
+
+    def build(self) -> list[Any]:
+        return _copy(self.items)  # type: ignore[no-any-return]
+
+
+class _Fields:
+    """Merge state of the extension and unknown fields of one level (chunk, message...)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def merge(self, key: str, value: Any, rule: str) -> int:
+        """Merge one non-null value by ``rule``; return the text it added."""
+        values = self.values
+        if rule == "drop":
+            return 0
+        if rule == "append":
+            values[key], size = _accumulate(values.get(key), value)
+            return size
+        if rule == "last":
+            values[key] = _copy(value)
+        elif rule == "tag":
+            if not _empty(value):
+                values[key] = _copy(value)
+        elif rule == "first":
+            if _empty(values.get(key)) and not _empty(value):
+                values[key] = _copy(value)
+        elif rule == "merge":
+            current = values.get(key)
+            if isinstance(value, dict):
+                target = current if isinstance(current, dict) else {}
+                for k, v in value.items():
+                    if v is not None:
+                        target[k] = _copy(v)
+                values[key] = target
+            else:
+                values[key] = _copy(value)
+        elif rule == "details":
+            current = values.get(key)
+            if not isinstance(current, _Details):
+                current = values[key] = _Details()
+            return current.add(value)
+        elif rule == "executed":
+            current = values.get(key)
+            if not isinstance(current, _Executed):
+                current = values[key] = _Executed()
+            return current.add(value)
+        return len(value) if isinstance(value, str) else 0
+
+    def build(
+        self, declared: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(the fields the output Struct declares, the others), as fresh builtins."""
+        known: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in self.values.items():
+            (known if key in declared else extra)[key] = _materialize(value)
+        return known, extra
+
+
+class _ChoiceExt:
+    """Extension and unknown fields of one choice, by level."""
+
+    __slots__ = ("audio", "choice", "logprobs", "message")
+
+    def __init__(self) -> None:
+        self.choice = _Fields()
+        self.message = _Fields()
+        self.logprobs: _Fields | None = None
+        self.audio: _Fields | None = None
+
+
+def _live_values(obj: Any) -> list[tuple[str, Any]]:
+    """(JSON key, value) of the live fields of a wire Struct that carry a value."""
+    return [
+        (key, value)
+        for attr, key in obj._live
+        if (value := getattr(obj, attr)) is not None and value is not UNSET
+    ]
+
+
+# -- the merge -----------------------------------------------------------------------------------
 
 
 class Merger:
@@ -250,9 +675,11 @@ class Merger:
         "max_text_size",
         "max_tool_calls",
         "model",
+        "rules",
         "service_tier",
         "system_fingerprint",
         "text_size",
+        "top",
         "usage",
     )
 
@@ -261,10 +688,13 @@ class Merger:
         max_choices: int = DEFAULT_MAX_CHOICES,
         max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
+        rules: Mapping[str, Rule] | None = None,
     ) -> None:
         self.max_choices = max_choices
         self.max_tool_calls = max_tool_calls
         self.max_text_size = max_text_size
+        # The caller's rules by field name, over the known rules; None when there are none.
+        self.rules = dict(rules) if rules else None
         self.text_size = 0
         # When a list, _apply_tools records the call each tool-call delta went to (for events).
         self._targets: list[_Tool] | None = None
@@ -275,6 +705,7 @@ class Merger:
         self.system_fingerprint: str | None = None
         self.service_tier: str | None = None
         self.usage: Usage | None = None
+        self.top: _Fields | None = None  # chunk-level extensions and unknown keys
 
     def add(self, chunk: ResponseBody2) -> None:
         """Merge one chunk, or raise without changing anything.
@@ -287,7 +718,8 @@ class Merger:
             StreamError: the chunk carries a server error (its choices are merged first).
         """
         choices = chunk.choices
-        if self.text_size > self.max_text_size and any(map(_has_text, choices)):
+        ext = chunk._ext
+        if self.text_size > self.max_text_size and any(_has_text(ch, ext) for ch in choices):
             raise LimitExceededError(
                 "merged text is larger than the limit",
                 limit="max_text_size",
@@ -300,6 +732,8 @@ class Merger:
                 ch = choices[0]
                 st = states.get(ch.index)
                 delta = ch.delta
+                if delta is None and ext:
+                    delta = _delta(ch)
                 if st is None or (
                     delta is not None
                     and (
@@ -310,14 +744,14 @@ class Merger:
                     self._check(choices)
                     if st is None:
                         st = states[ch.index] = _Choice(ch.index)
-                self.text_size += self._apply(st, ch)
+                self.text_size += self._apply(st, ch, ext)
             else:
                 self._check(choices)
                 for ch in choices:
                     st = states.get(ch.index)
                     if st is None:
                         st = states[ch.index] = _Choice(ch.index)
-                    self.text_size += self._apply(st, ch)
+                    self.text_size += self._apply(st, ch, ext)
         # Azure's filter chunks carry "" and 0 here: only a non-empty value counts as carried.
         if self.id is None and chunk.id:
             self.id = chunk.id
@@ -329,10 +763,17 @@ class Merger:
             self.system_fingerprint = chunk.system_fingerprint
         if self.service_tier is None and chunk.service_tier:
             self.service_tier = chunk.service_tier
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        if chunk.error is not None:
-            err = chunk.error
+        usage = chunk.usage
+        if usage is not None:
+            self.usage = _detach(usage)
+        if ext and chunk._live:
+            top = self.top
+            if top is None:
+                top = self.top = _Fields()
+            for key, value in _live_values(chunk):
+                self.text_size += top.merge(key, value, self._rule(key, "last"))
+        err = chunk.error
+        if err:
             try:
                 payload: Any = msgspec.to_builtins(err)
             except RecursionError:  # metadata nested too deep to copy: hand over the Struct
@@ -340,6 +781,14 @@ class Merger:
             raise StreamError(
                 err.message or "(no message)", code=err.code, type=err.type, payload=payload
             )
+
+    def _rule(self, key: str, default: str) -> str:
+        rules = self.rules
+        if rules is not None:
+            rule = rules.get(key)
+            if rule is not None:
+                return rule
+        return _KNOWN_RULES.get(key, default)
 
     def _check(self, choices: list[ChunkChoice]) -> None:
         states = self.choices
@@ -357,7 +806,7 @@ class Merger:
                         limit="max_choices",
                         value=self.max_choices,
                     )
-            delta = ch.delta
+            delta = _delta(ch)
             if delta is None:
                 continue
             if delta.tool_calls:
@@ -393,7 +842,7 @@ class Merger:
         # Near the limit: count exactly, by merging the chunk's deltas into a copy (a delta can
         # give a call its id, and the next one with another id then starts a new call).
         trial = st.trial() if st is not None else _Choice(index)
-        _apply_tools(trial, earlier, None)
+        _apply_tools(trial, earlier, None, None)
         if trial.calls is not None and len(trial.calls) > limit:
             raise LimitExceededError(
                 f"more than {limit} tool calls in one choice",
@@ -401,22 +850,27 @@ class Merger:
                 value=limit,
             )
 
-    def _apply(self, st: _Choice, ch: ChunkChoice) -> int:
+    def _apply(self, st: _Choice, ch: ChunkChoice, ext: bool) -> int:
         """Merge one choice's delta; return the size of the text it added."""
         size = 0
         delta = ch.delta
+        if delta is None:
+            delta = _delta(ch)
         if delta is not None:
             content = delta.content
             if content is not None:
-                size = len(content)
-                if st.content is None:
-                    st.content = [content]
+                if content.__class__ is str:
+                    size = len(content)
+                    if st.content is None:
+                        st.content = [content]
+                    else:
+                        st.content.append(content)
                 else:
-                    st.content.append(content)
+                    size = self._apply_parts(st, content)  # type: ignore[arg-type]
             if st.role is None and delta.role:
                 st.role = delta.role
             if delta.tool_calls:
-                size += _apply_tools(st, delta.tool_calls, self._targets)
+                size += _apply_tools(st, delta.tool_calls, self._targets, self if ext else None)
             if delta.refusal is not None:
                 st.refusal = _append(st.refusal, delta.refusal)
                 size += len(delta.refusal)
@@ -433,21 +887,106 @@ class Merger:
                 or delta.redacted_reasoning is not None
             ):
                 size += _apply_rare(st, delta)
+            if ext and delta._live:
+                size += self._apply_fields(st, delta)
         if ch.finish_reason:
             st.reason = ch.finish_reason
         logprobs = ch.logprobs
         if logprobs is not None:
             st.has_logprobs = True
             if logprobs.content is not None:
+                size += len(logprobs.content)
                 if st.lp_content is None:
                     st.lp_content = list(logprobs.content)
                 else:
                     st.lp_content.extend(logprobs.content)
             if logprobs.refusal is not None:
+                size += len(logprobs.refusal)
                 if st.lp_refusal is None:
                     st.lp_refusal = list(logprobs.refusal)
                 else:
                     st.lp_refusal.extend(logprobs.refusal)
+            if ext:
+                size += self._apply_logprobs_ext(st, logprobs)
+        if ext and ch._live:
+            size += self._apply_choice_fields(st, ch)
+        return size
+
+    def _ext(self, st: _Choice) -> _ChoiceExt:
+        ext = st.ext
+        if ext is None:
+            ext = st.ext = _ChoiceExt()
+        return ext
+
+    def _apply_fields(self, st: _Choice, delta: Delta) -> int:
+        """Merge a delta's extensions and unknown keys into the message's."""
+        fields = self._ext(st).message
+        size = 0
+        for key, value in _live_values(delta):
+            size += fields.merge(key, value, self._rule(key, "append"))
+        audio = delta.audio
+        if audio is not None and audio._live:
+            ext = self._ext(st)
+            if ext.audio is None:
+                ext.audio = _Fields()
+            for key, value in _live_values(audio):
+                size += ext.audio.merge(key, value, self._rule(key, "last"))
+        return size
+
+    def _apply_choice_fields(self, st: _Choice, ch: ChunkChoice) -> int:
+        fields = self._ext(st).choice
+        size = 0
+        for key, value in _live_values(ch):
+            if key != "message":  # merged as the delta
+                size += fields.merge(key, value, self._rule(key, "last"))
+        return size
+
+    def _apply_logprobs_ext(self, st: _Choice, logprobs: ChoiceLogprobs) -> int:
+        # Entries with unknown keys may hold mutable values: the state keeps its own copies.
+        for entries, name in ((logprobs.content, "lp_content"), (logprobs.refusal, "lp_refusal")):
+            if entries and any(type(e)._mutable for e in entries):
+                kept: list[TokenLogprob] = getattr(st, name)
+                kept[len(kept) - len(entries) :] = [_detach(e) for e in entries]
+        if not logprobs._live:
+            return 0
+        ext = self._ext(st)
+        if ext.logprobs is None:
+            ext.logprobs = _Fields()
+        size = 0
+        for key, value in _live_values(logprobs):
+            size += ext.logprobs.merge(key, value, self._rule(key, "last"))
+        return size
+
+    def _apply_parts(self, st: _Choice, parts: list[Any]) -> int:
+        """Merge typed content parts (Mistral): text, thinking, and any other part kept whole."""
+        size = 0
+        kept: list[Any] = []
+        for part in parts:
+            if isinstance(part, dict):
+                kind = part.get("type")
+                if kind == "text" and isinstance(part.get("text"), str):
+                    text = part["text"]
+                    st.content = _append(st.content, text)
+                    size += len(text)
+                    if part.keys() <= _TEXT_PART:
+                        continue
+                elif kind == "thinking" and isinstance(part.get("thinking"), list | str):
+                    whole = True
+                    inner = part["thinking"]
+                    items = inner if isinstance(inner, list) else ({"type": "text", "text": inner},)
+                    for item in items:
+                        text = item.get("text") if isinstance(item, dict) else None
+                        if isinstance(text, str) and item.get("type", "text") == "text":
+                            st.reasoning = _append(st.reasoning, text)
+                            size += len(text)
+                            whole = whole and item.keys() <= _TEXT_PART
+                        else:
+                            whole = False
+                    if whole and part.keys() <= _THINKING_PART:
+                        continue
+            kept.append(part)
+        if kept:
+            size += self._ext(st).message.merge("content_parts", kept, "append")
         return size
 
     def finish(self) -> None:
@@ -455,19 +994,65 @@ class Merger:
 
     def build(self) -> ChatCompletion:
         """Build the completion merged so far; the state is left as it was."""
-        return ChatCompletion(
+        known: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        if self.top is not None:
+            known, extra = self.top.build(_TOP_FIELDS)
+        usage = _groq_usage(known.get("x_groq")) if self.usage is None else _detach(self.usage)
+        return _build(
+            ChatCompletion,
+            extra,
             id=self.id,
             object="chat.completion",
             created=self.created,
             model=self.model,
             choices=[self.choices[i].build() for i in sorted(self.choices)],
-            usage=self.usage,
+            usage=usage,
             system_fingerprint=self.system_fingerprint,
             service_tier=self.service_tier,
+            **known,
         )
 
 
-def _apply_tools(st: _Choice, tcs: list[ToolCallDelta], targets: list[_Tool] | None) -> int:
+_TEXT_PART = frozenset(("type", "text"))
+_THINKING_PART = frozenset(("type", "thinking"))
+
+
+def _groq_usage(x_groq: Any) -> Usage | None:
+    """Groq's usage in its older place, ``x_groq.usage``, for streams with no top-level usage."""
+    if isinstance(x_groq, dict) and isinstance(x_groq.get("usage"), dict):
+        return as_usage(x_groq["usage"])
+    return None
+
+
+def _delta(ch: ChunkChoice) -> Delta | None:
+    """A choice's delta, or its whole ``message`` (a non-streamed body's, some servers' chunks).
+
+    A message's tool calls carry no ``index``: their position is their index.
+    """
+    delta = ch.delta
+    if delta is not None:
+        return delta
+    message = ch.message
+    if not message:
+        return None
+    calls = message.tool_calls
+    if calls and any(tc.index is None for tc in calls):
+        calls = [
+            msgspec.structs.replace(tc, index=i) if tc.index is None else tc
+            for i, tc in enumerate(calls)
+        ]
+        message = msgspec.structs.replace(message, tool_calls=calls)
+    return message
+
+
+def _apply_tools(
+    st: _Choice,
+    tcs: list[ToolCallDelta],
+    targets: list[_Tool] | None,
+    merger: Merger | None,
+) -> int:
+    """Merge tool-call deltas; ``merger`` is given when they may carry unknown keys."""
     size = 0
     for tc in tcs:
         call = st.target(tc)
@@ -497,11 +1082,32 @@ def _apply_tools(st: _Choice, tcs: list[ToolCallDelta], targets: list[_Tool] | N
         if tc.thought_signature and call.signature is None:
             call.signature = tc.thought_signature
         extra = tc.extra_content
-        if call.extra is None and extra is not None and extra.google is not None:
-            signature = extra.google.thought_signature
-            if signature:
-                call.extra = {"google": {"thought_signature": signature}}
+        if extra:
+            if call.extra is None:
+                call.extra = {}
+            _first_non_empty(call.extra, extra)
+        if merger is not None:
+            if tc._live:
+                if call.fields is None:
+                    call.fields = _Fields()
+                for key, value in _live_values(tc):
+                    size += call.fields.merge(key, value, merger._rule(key, "last"))
+            if fn is not None and fn._live:
+                if call.fn_fields is None:
+                    call.fn_fields = _Fields()
+                for key, value in _live_values(fn):
+                    size += call.fn_fields.merge(key, value, merger._rule(key, "last"))
     return size
+
+
+def _first_non_empty(target: dict[str, Any], value: Mapping[str, Any]) -> None:
+    """Merge ``value`` into ``target`` key by key, keeping each key's first non-empty value."""
+    for key, item in value.items():
+        current = target.get(key)
+        if isinstance(item, dict) and isinstance(current, dict):
+            _first_non_empty(current, item)
+        elif _empty(current) and not _empty(item):
+            target[key] = _copy(item)
 
 
 def _apply_rare(st: _Choice, delta: Delta) -> int:
@@ -540,9 +1146,11 @@ def _apply_rare(st: _Choice, delta: Delta) -> int:
     return size
 
 
-def _has_text(ch: ChunkChoice) -> bool:
+def _has_text(ch: ChunkChoice, ext: bool) -> bool:
     """Whether a choice's delta would add to the merged text (checked only past the limit)."""
-    d = ch.delta
+    d = _delta(ch)
+    if ch.logprobs is not None and (ch.logprobs.content or ch.logprobs.refusal):
+        return True
     if d is None:
         return False
     fc = d.function_call
@@ -555,4 +1163,5 @@ def _has_text(ch: ChunkChoice) -> bool:
         or (d.audio is not None and (d.audio.data or d.audio.transcript))
         or (fc is not None and fc.arguments)
         or any(tc.function is not None and tc.function.arguments for tc in d.tool_calls or ())
+        or (ext and any(not _empty(value) for _, value in _live_values(d)))
     )

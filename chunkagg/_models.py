@@ -1,21 +1,35 @@
-"""msgspec Structs for the wire chunk and the merged completion, and their shared decoders.
+"""msgspec Structs for the wire chunk and the merged completion.
 
-Declarations only: no merge logic, no framing. Names follow the seed (``ResponseBody2``) and the
-OpenAI chat-completions format; ``../shared/spec/wire-format.md`` is the source of truth.
+Declarations only: no merge logic, no framing, no decoders (``_schema`` builds those). Names
+follow the seed (``ResponseBody2``) and the OpenAI chat-completions format; the README's "Merge
+policy" and "Provider extensions" sections give the rule of every field.
 
-Wire Structs default every field, so a server that omits a key never fails decoding; unknown keys
-are skipped by msgspec. JSON numbers that may be integers or floats are typed ``int | float`` so a
-``created`` of ``1727346176`` stays an ``int``. Output Structs use ``omit_defaults`` so optional
-extensions (``reasoning``, ``audio``...) vanish when absent, while the fields OpenAI always sends
-(``content``, ``refusal``, ``finish_reason``, ``logprobs``, ``usage``) are required and so are
-encoded even when ``null``.
+Every Struct has two kinds of field:
+
+- the fields OpenAI defines (``content``, ``tool_calls``, ``usage``...), typed strictly: a wrong
+  type there is a bad chunk;
+- the extensions providers add (``reasoning_details``, ``annotations``, ``citations``,
+  ``provider``, usage ``cost``...), declared so that they decode in C and read as typed
+  attributes. A value of another type than documented is kept anyway (``_schema`` retypes the
+  field as ``Any`` for that stream): an extension is never an error.
+
+A key no Struct declares is never dropped either: ``_schema`` derives, for the streams that carry
+one, a subclass that declares it (see ``extra``). Wire Structs are frozen, and the lists a merged
+completion shares with them are tuples, so nothing a caller holds can change a merge under way.
+
+Defaults: ``None`` for what OpenAI defines (so ``delta.content is None`` reads as usual) and for
+extensions on Structs that leave ``None`` out when encoding; ``UNSET`` for the extensions of the
+chunk and of a choice, which encode in full, so that re-encoding a chunk never adds a key the
+server did not send. JSON numbers that may be integers or floats are typed ``int | float``, so a
+``created`` of ``1727346176`` stays an ``int``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 __all__ = [
     "Audio",
@@ -32,79 +46,158 @@ __all__ = [
     "FunctionCallDelta",
     "Message",
     "PromptTokensDetails",
+    "ReasoningDetail",
     "ResponseBody2",
     "TokenLogprob",
     "ToolCall",
     "ToolCallDelta",
     "TopLogprob",
     "Usage",
-    "chunk_decoder",
 ]
 
 Number = int | float
 
 
-class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base of every Struct: keyword-only, defaults left out when encoding.
+class _Common:
+    """What every Struct here shares: ``extra``, and the facts ``_schema`` and ``_merge`` read."""
 
-    Only ``None`` (absent) and empty containers are defaults, so no value a server sent (``""``,
-    ``0``) is ever left out. ``gc=False``: values decoded from JSON cannot form reference cycles,
-    and untracked Structs made logprob-heavy streams 1.46x instead of 1.69x the floor.
+    __slots__ = ()
+
+    # (attribute, JSON key) of the fields a derived subclass declares for keys this class does not
+    # know; empty on the classes declared here.
+    _extra_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # (attribute, JSON key) of the provider extensions and unknown keys the merge must read on
+    # this class; derived classes list only those their stream can carry.
+    _live: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Whether an instance, or anything in it, holds a value of a field typed ``Any`` (an unknown
+    # key, or an extension of an unexpected type): such a value may be mutable, so it is copied
+    # before the merge keeps it.
+    _mutable: ClassVar[bool] = False
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The fields the server sent that chunkagg has no name for, by JSON key (often ``{}``).
+
+        They are also encoded in place by ``msgspec.json.encode``, ``to_dict()`` and
+        ``to_json()``: this is only their Python view.
+        """
+        return {
+            key: value
+            for attr, key in self._extra_fields
+            if (value := getattr(self, attr)) is not UNSET
+        }
+
+
+class _Wire(
+    msgspec.Struct,
+    _Common,
+    kw_only=True,
+    omit_defaults=True,
+    gc=False,
+    frozen=True,
+    forbid_unknown_fields=True,
+):
+    """Base of the wire Structs: frozen; an unknown key fails decoding (``_schema`` widens).
+
+    Keyword-only, defaults left out when encoding. Only ``None``, ``UNSET`` and empty containers
+    are defaults, so no value a server sent (``""``, ``0``) is ever left out. ``gc=False``: values
+    decoded from JSON cannot form reference cycles, and untracked Structs made logprob-heavy
+    streams 1.46x instead of 1.69x the floor.
     """
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the object as plain builtins, every field the server sent included."""
+        result: dict[str, Any] = msgspec.to_builtins(self)
+        return result
 
-class TopLogprob(_Wire):
+    def to_json(self) -> bytes:
+        """Return the object as compact JSON, every field the server sent included."""
+        return msgspec.json.encode(self)
+
+
+class TopLogprob(_Wire, frozen=True):
     """One alternative token in ``top_logprobs``."""
 
     token: str
     logprob: Number
-    bytes: list[int] | None = None
+    bytes: tuple[int, ...] | None = None
 
 
-class TokenLogprob(_Wire):
+class TokenLogprob(_Wire, frozen=True):
     """Log probability of one sampled token, with its alternatives."""
 
     token: str
     logprob: Number
-    bytes: list[int] | None = None
-    top_logprobs: list[TopLogprob] | None = None
+    bytes: tuple[int, ...] | None = None
+    top_logprobs: tuple[TopLogprob, ...] | None = None
 
 
-class ChoiceLogprobs(_Wire):
-    """Per-choice logprobs: token lists for the content and for the refusal."""
+class ChoiceLogprobs(_Wire, frozen=True, omit_defaults=False):
+    """Per-choice logprobs: token lists for the content and for the refusal.
+
+    Both keys are always encoded, as OpenAI sends them: ``{"content": null, "refusal": null}``
+    stays that.
+    """
 
     content: list[TokenLogprob] | None = None
     refusal: list[TokenLogprob] | None = None
 
 
-class PromptTokensDetails(_Wire):
-    """Breakdown of the prompt tokens."""
+class PromptTokensDetails(_Wire, frozen=True):
+    """Breakdown of the prompt tokens (OpenAI's keys, then providers')."""
 
     cached_tokens: Number | None = None
-    cache_creation_tokens: Number | None = None
     audio_tokens: Number | None = None
+    cache_creation_tokens: Number | None = None
+    cache_write_tokens: Number | None = None
+    text_tokens: Number | None = None
+    image_tokens: Number | None = None
+    video_tokens: Number | None = None
 
 
-class CompletionTokensDetails(_Wire):
-    """Breakdown of the completion tokens."""
+class CompletionTokensDetails(_Wire, frozen=True):
+    """Breakdown of the completion tokens (OpenAI's keys, then providers')."""
 
     reasoning_tokens: Number | None = None
     accepted_prediction_tokens: Number | None = None
     rejected_prediction_tokens: Number | None = None
     audio_tokens: Number | None = None
+    text_tokens: Number | None = None
+    image_tokens: Number | None = None
 
 
-class Usage(_Wire):
-    """Token counts, passed on exactly as the server sent them."""
+class Usage(_Wire, frozen=True):
+    """Token counts and bills, exactly as the server sent them.
+
+    After OpenAI's keys come the providers' (``extra`` holds any other): ``cost``,
+    ``cost_details``, ``is_byok``, ``server_tool_use_details`` (OpenRouter);
+    ``prompt_cache_hit_tokens``, ``prompt_cache_miss_tokens`` (DeepSeek); ``cost_in_usd_ticks``,
+    ``num_sources_used`` (xAI); ``queue_time``, ``prompt_time``, ``completion_time``,
+    ``total_time`` (Groq); ``reasoning_tokens`` (Azure DeepSeek), ``cached_tokens`` (Together).
+    """
 
     prompt_tokens: Number | None = None
     completion_tokens: Number | None = None
     total_tokens: Number | None = None
     prompt_tokens_details: PromptTokensDetails | None = None
     completion_tokens_details: CompletionTokensDetails | None = None
+    cost: Number | None = None
+    cost_details: dict[str, Any] | None = None
+    is_byok: bool | None = None
+    server_tool_use_details: dict[str, Any] | None = None
+    prompt_cache_hit_tokens: Number | None = None
+    prompt_cache_miss_tokens: Number | None = None
+    cost_in_usd_ticks: Number | None = None
+    num_sources_used: Number | None = None
+    queue_time: Number | None = None
+    prompt_time: Number | None = None
+    completion_time: Number | None = None
+    total_time: Number | None = None
+    reasoning_tokens: Number | None = None
+    cached_tokens: Number | None = None
 
 
-class ErrorObject(_Wire):
+class ErrorObject(_Wire, frozen=True):
     """An in-band error (OpenRouter, vLLM, SGLang): a chunk's top-level ``error``."""
 
     message: str | None = None
@@ -114,33 +207,25 @@ class ErrorObject(_Wire):
     metadata: dict[str, Any] | None = None
 
 
-class FunctionCallDelta(_Wire):
+class FunctionCallDelta(_Wire, frozen=True):
     """``function`` of a tool-call delta, or the legacy ``function_call`` delta."""
 
     name: str | None = None
     arguments: str | None = None
 
 
-class _GoogleExtra(_Wire):
-    thought_signature: str | None = None
-
-
-class _ExtraContent(_Wire):
-    google: _GoogleExtra | None = None
-
-
-class ToolCallDelta(_Wire):
-    """One fragment of a tool call."""
+class ToolCallDelta(_Wire, frozen=True):
+    """One fragment of a tool call (``thought_signature``, ``extra_content``: Gemini via Orq)."""
 
     index: int | None = None
     id: str | None = None
     type: str | None = None
     function: FunctionCallDelta | None = None
     thought_signature: str | None = None
-    extra_content: _ExtraContent | None = None
+    extra_content: dict[str, Any] | None = None
 
 
-class AudioDelta(_Wire):
+class AudioDelta(_Wire, frozen=True):
     """A fragment of an audio answer: ``data`` is base64 of this fragment's bytes."""
 
     id: str | None = None
@@ -149,11 +234,36 @@ class AudioDelta(_Wire):
     transcript: str | None = None
 
 
-class Delta(_Wire):
-    """What one chunk adds to one choice's message."""
+class ReasoningDetail(_Wire, frozen=True):
+    """One item of ``reasoning_details`` (OpenRouter, Snowflake): structured reasoning.
+
+    ``type`` is ``reasoning.text`` (``text``), ``reasoning.summary`` (``summary``) or
+    ``reasoning.encrypted`` (``data``, to send back on the next turn). In a delta, items with the
+    same ``index`` are fragments of one detail; in a merged message each item is whole.
+    """
+
+    type: str | None = None
+    text: str | None = None
+    summary: str | None = None
+    data: str | None = None
+    signature: str | None = None
+    id: str | None = None
+    format: str | None = None
+    index: int | None = None
+
+
+class Delta(_Wire, frozen=True):
+    """What one chunk adds to one choice's message.
+
+    ``content`` is a string, or (Mistral reasoning models) a list of typed parts such as
+    ``{"type": "text", "text": ...}`` and ``{"type": "thinking", "thinking": [...]}``. After
+    OpenAI's fields come the providers': ``reasoning_details`` (OpenRouter, Snowflake),
+    ``annotations`` (web search citations), ``images`` (OpenRouter), ``executed_tools`` (Groq),
+    ``channel`` (Groq gpt-oss).
+    """
 
     role: str | None = None
-    content: str | None = None
+    content: str | list[Any] | None = None
     refusal: str | None = None
     reasoning: str | None = None
     reasoning_content: str | None = None
@@ -162,24 +272,55 @@ class Delta(_Wire):
     tool_calls: list[ToolCallDelta] | None = None
     function_call: FunctionCallDelta | None = None
     audio: AudioDelta | None = None
+    reasoning_details: list[ReasoningDetail] | None = None
+    annotations: list[Any] | None = None
+    images: list[Any] | None = None
+    executed_tools: list[dict[str, Any]] | None = None
+    channel: str | None = None
+    content_parts: list[Any] | None = None
+
+    _live = (
+        ("reasoning_details", "reasoning_details"),
+        ("annotations", "annotations"),
+        ("images", "images"),
+        ("executed_tools", "executed_tools"),
+        ("channel", "channel"),
+        ("content_parts", "content_parts"),
+    )
 
 
-class ChunkChoice(_Wire, omit_defaults=False):
+class ChunkChoice(_Wire, frozen=True, omit_defaults=False):
     """One choice's delta in a chunk (the seed's ``RouterChatCompletionsResponseBodyChoices``).
 
-    Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``index: 0``.
+    Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``index: 0``. The
+    extensions (``native_finish_reason``: OpenRouter; ``content_filter_results``: Azure;
+    ``message``: a whole message in place of a delta, as a non-streamed body or some servers'
+    chunks carry it) are ``UNSET`` when absent, and then not encoded.
     """
 
     index: int = 0
     delta: Delta | None = None
     finish_reason: str | None = None
     logprobs: ChoiceLogprobs | None = None
+    native_finish_reason: str | UnsetType | None = UNSET
+    content_filter_results: dict[str, Any] | UnsetType | None = UNSET
+    message: Delta | UnsetType | None = UNSET
+
+    _live = (
+        ("native_finish_reason", "native_finish_reason"),
+        ("content_filter_results", "content_filter_results"),
+        ("message", "message"),
+    )
 
 
-class ResponseBody2(_Wire, omit_defaults=False):
+class ResponseBody2(_Wire, frozen=True, omit_defaults=False):
     """A ``chat.completion.chunk``: one streamed event (the seed's name for it).
 
-    Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``choices: []``.
+    Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``choices: []``. The
+    ``error`` and the providers' extensions are ``UNSET`` when absent, and then not encoded:
+    ``citations``, ``search_results`` (Perplexity), ``x_groq`` (Groq), ``moderation`` (OpenAI),
+    ``prompt_filter_results`` (Azure), ``provider`` (OpenRouter), ``obfuscation`` (OpenAI's
+    padding: kept on the chunk, left out of the merged completion).
     """
 
     id: str | None = None
@@ -190,20 +331,42 @@ class ResponseBody2(_Wire, omit_defaults=False):
     system_fingerprint: str | None = None
     usage: Usage | None = None
     service_tier: str | None = None
-    error: ErrorObject | None = None
+    error: ErrorObject | UnsetType | None = UNSET
+    citations: list[Any] | UnsetType | None = UNSET
+    search_results: list[Any] | UnsetType | None = UNSET
+    x_groq: dict[str, Any] | UnsetType | None = UNSET
+    moderation: dict[str, Any] | UnsetType | None = UNSET
+    prompt_filter_results: list[Any] | UnsetType | None = UNSET
+    provider: str | UnsetType | None = UNSET
+    obfuscation: str | UnsetType | None = UNSET
+
+    _live = (
+        ("citations", "citations"),
+        ("search_results", "search_results"),
+        ("x_groq", "x_groq"),
+        ("moderation", "moderation"),
+        ("prompt_filter_results", "prompt_filter_results"),
+        ("provider", "provider"),
+    )
+    # Whether any class in this chunk's schema has a field in ``_live``.
+    _ext: ClassVar[bool] = True
 
 
 ChatCompletionChunk = ResponseBody2
 
 
-class FunctionCall(_Wire, kw_only=True):
+class _Output(msgspec.Struct, _Common, kw_only=True, omit_defaults=True, gc=False):
+    """Base of the merged completion's Structs (built by the merge, never decoded)."""
+
+
+class FunctionCall(_Output, kw_only=True):
     """A merged function call: its name and its whole arguments text."""
 
     name: str | None = None
     arguments: str
 
 
-class ToolCall(_Wire, kw_only=True):
+class ToolCall(_Output, kw_only=True):
     """A merged tool call. ``arguments`` is kept verbatim, even when it is not valid JSON."""
 
     id: str | None = None
@@ -213,7 +376,7 @@ class ToolCall(_Wire, kw_only=True):
     extra_content: dict[str, Any] | None = None
 
 
-class Audio(_Wire):
+class Audio(_Output):
     """A merged audio answer: ``data`` is base64 of all fragments' bytes joined."""
 
     id: str | None = None
@@ -222,8 +385,12 @@ class Audio(_Wire):
     transcript: str | None = None
 
 
-class Message(_Wire, kw_only=True):
-    """The merged assistant message of one choice."""
+class Message(_Output, kw_only=True):
+    """The merged assistant message of one choice.
+
+    ``content_parts`` holds, in order, the typed content parts whose whole meaning ``content``
+    and ``reasoning`` cannot hold (a Mistral ``reference`` part, say).
+    """
 
     role: str
     content: str | None
@@ -235,18 +402,26 @@ class Message(_Wire, kw_only=True):
     tool_calls: list[ToolCall] | None = None
     function_call: FunctionCall | None = None
     audio: Audio | None = None
+    reasoning_details: list[ReasoningDetail] | None = None
+    annotations: list[Any] | None = None
+    images: list[Any] | None = None
+    executed_tools: list[Any] | None = None
+    channel: str | None = None
+    content_parts: list[Any] | None = None
 
 
-class Choice(_Wire, kw_only=True):
+class Choice(_Output, kw_only=True):
     """One merged choice."""
 
     index: int
     message: Message
     finish_reason: str | None
     logprobs: ChoiceLogprobs | None
+    native_finish_reason: str | None = None
+    content_filter_results: dict[str, Any] | None = None
 
 
-class ChatCompletion(_Wire, kw_only=True):
+class ChatCompletion(_Output, kw_only=True):
     """The merged ``chat.completion``: what a non-streamed request would have returned."""
 
     id: str | None
@@ -257,6 +432,12 @@ class ChatCompletion(_Wire, kw_only=True):
     usage: Usage | None
     system_fingerprint: str | None = None
     service_tier: str | None = None
+    provider: str | None = None
+    citations: list[Any] | None = None
+    search_results: list[Any] | None = None
+    x_groq: dict[str, Any] | None = None
+    moderation: dict[str, Any] | None = None
+    prompt_filter_results: list[Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the completion as plain builtins (``dict``, ``list``, ``str``...)."""
@@ -266,6 +447,3 @@ class ChatCompletion(_Wire, kw_only=True):
     def to_json(self) -> bytes:
         """Return the completion encoded as compact JSON bytes."""
         return msgspec.json.encode(self)
-
-
-chunk_decoder = msgspec.json.Decoder(ResponseBody2)

@@ -208,8 +208,8 @@ def test_partial_parse_work_is_linear_in_the_arguments(monkeypatch: pytest.Monke
     parsed_bytes: list[int] = []
     real_init = TrackingMerger.__init__
 
-    def counting_init(self: TrackingMerger, *args: int) -> None:
-        real_init(self, *args)
+    def counting_init(self: TrackingMerger, *args: Any, **options: Any) -> None:
+        real_init(self, *args, **options)
         real = self._partial
         assert real is not None
 

@@ -180,7 +180,7 @@ def test_feed_returns_what_each_call_completed() -> None:
     assert acc.feed(b"data: " + J1[:half]) == []
     assert acc.feed(J1[half:] + b"\n") == []
     first = acc.feed(b"\ndata: " + J2 + b"\n\ndata: " + J3)
-    assert [type(c) for c in first] == [ResponseBody2, ResponseBody2]
+    assert [isinstance(c, ResponseBody2) for c in first] == [True, True]
     assert [c.choices[0].delta.content for c in first if c.choices[0].delta] == [
         "Hel",
         "lo, 世界 😀",

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
+from helpers import canonical
 
 from chunkagg import (
     DEFAULT_MAX_EVENT_SIZE,
@@ -1170,7 +1171,8 @@ def test_logprobs_content_and_refusal_lists_extended_in_order() -> None:
         ("llo", -1.25),
         (" w\u00e9", -0.125),
     ]
-    assert [t.bytes for t in logprobs.content] == [[72, 101], [108, 108, 111], [32, 119, 195, 169]]
+    # Tuples: a merged completion shares these entries with the chunks, so they are immutable.
+    assert [t.bytes for t in logprobs.content] == [(72, 101), (108, 108, 111), (32, 119, 195, 169)]
     top = logprobs.content[1].top_logprobs
     assert top is not None
     assert [(t.token, t.logprob) for t in top] == [("llo", -1.25)]
@@ -1271,8 +1273,8 @@ def test_chunk_id_changes_mid_stream_first_kept_everything_merged() -> None:
     assert completion.to_dict()["usage"] == USAGE
 
 
-def test_obfuscation_and_unknown_fields_ignored_never_an_error() -> None:
-    # seen in: OpenAI, providers' extensions
+def test_obfuscation_dropped_and_unknown_fields_kept_in_place() -> None:
+    # seen in: OpenAI (obfuscation), providers' extensions, the next provider's new keys
     weird: Any = {"nested": [1, {"deep": None}], "n": 1.5e300, "s": "\u00e9", "b": True}
     stream = sse(
         chunk(
@@ -1307,19 +1309,46 @@ def test_obfuscation_and_unknown_fields_ignored_never_an_error() -> None:
         ),
     )
     completion = merged(stream)
-    assert message(completion).content == "Hi"
-    assert calls(completion) == [("c", "f", "{}")]
-    assert completion.choices[0].finish_reason == "stop"
-    assert completion.usage is not None
-    assert (
-        completion.usage.prompt_tokens,
-        completion.usage.completion_tokens,
-        completion.usage.total_tokens,
-    ) == (12, 3, 15)
-    # and nothing unknown leaks into the output
-    text = orjson.dumps(completion.to_dict())
-    assert b"obfuscation" not in text
-    assert b"x_groq" not in text
+    expected = {
+        "id": ID,
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": MODEL,
+        "provider": "openrouter",
+        "x_groq": {"id": "req_1"},
+        "prompt_filter_results": [weird],
+        "citations": ["https://example.com"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "Hi",
+                    "future": weird,
+                    "tool_calls": [
+                        {
+                            "id": "c",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}", "strict": True},
+                            "extra": weird,
+                        }
+                    ],
+                },
+                "finish_reason": "stop",
+                "matched_stop": 42,
+                "stop_reason": weird,
+            }
+        ],
+        "usage": {**USAGE, "queue_time": 0.01, "completion_tokens_details": {"x": weird}},
+    }
+    assert canonical(completion) == canonical(expected)
+    # Unknown keys are reachable from Python too, where they landed.
+    assert message(completion).extra == {"future": weird}
+    assert completion.choices[0].extra == {"matched_stop": 42, "stop_reason": weird}
+    assert completion.provider == "openrouter"
+    assert completion.usage is not None and completion.usage.queue_time == 0.01
+    # The one field dropped, at every level: OpenAI's random padding.
+    assert b"obfuscation" not in completion.to_json()
 
 
 @pytest.mark.parametrize(

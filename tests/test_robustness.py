@@ -142,7 +142,7 @@ WRONG_TYPES: list[tuple[tuple[str | int, ...], Any]] = [
     (("choices", 0, "index"), None),
     (("choices", 0, "delta"), "x"),
     (("choices", 0, "delta", "content"), 5),
-    (("choices", 0, "delta", "content"), ["ZZZ"]),
+    (("choices", 0, "delta", "content"), {"text": "ZZZ"}),  # a list of parts is content
     (("choices", 0, "delta", "role"), True),
     (("choices", 0, "delta", "tool_calls"), {"index": 0}),
     (("choices", 0, "finish_reason"), 1),

@@ -1,0 +1,563 @@
+"""Payloads to typed chunks that lose nothing: the fast typed decoder, and the Structs it lacks.
+
+Owns how JSON becomes a ``ResponseBody2`` with every key the server sent, and the Structs derived
+for keys or types the declared ones lack. Must not know framing or merge rules.
+
+msgspec decodes a declared Struct in C but skips a key it does not declare; it has no place to keep
+one (msgspec#490). So every wire Struct forbids unknown keys, and a stream starts on the
+*plain schema*: the declared Structs with every provider extension narrowed to ``None``. An OpenAI
+stream decodes there from start to end, and the merge, seeing a plain chunk, never looks for an
+extension. A payload that does not fit is *widened*: decoded once into builtins and walked
+against the declared Structs, which finds each key to add (``EXTRA``), each extension to open
+(``ENABLE``) and each extension value of an unexpected type (``ANY``: the field is retyped
+``Any``: an extension is never an error). The stream's schema grows by those, subclasses are
+derived (``msgspec.defstruct``) and the payload is decoded again, in C, as is every later one: a
+stream pays the walk once per new shape, not once per chunk.
+
+Derived schemas are kept in one bounded cache shared by all streams (``functools.lru_cache``,
+which is thread-safe): streams from one provider share their Structs, and a new one costs a
+dictionary look-up. A stream may add at most ``MAX_EXTRA_FIELDS`` keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from ._errors import ChunkError, LimitExceededError
+from ._models import (
+    AudioDelta,
+    ChoiceLogprobs,
+    ChunkChoice,
+    CompletionTokensDetails,
+    Delta,
+    ErrorObject,
+    FunctionCallDelta,
+    PromptTokensDetails,
+    ReasoningDetail,
+    ResponseBody2,
+    TokenLogprob,
+    ToolCallDelta,
+    TopLogprob,
+    Usage,
+    _Common,
+)
+
+__all__ = [
+    "DECODE_ERRORS",
+    "MAX_EXTRA_FIELDS",
+    "ChunkDecoder",
+    "Schema",
+    "as_usage",
+    "derive_output",
+    "whole_numbers",
+]
+
+# msgspec reports invalid UTF-8 inside a JSON string as UnicodeDecodeError, and JSON nested about
+# a thousand levels deep as RecursionError, not as DecodeError.
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+# Distinct unknown keys one stream may add, all levels together. Real providers add a handful; a
+# stream that invents a new key on every chunk would otherwise build a Struct per chunk.
+MAX_EXTRA_FIELDS = 256
+
+# What a payload may need of a schema, per (declared class, JSON key).
+EXTRA, ENABLE, ANY = 0, 1, 2
+Need = tuple[type, str, int]
+
+# The extensions narrowed in the plain schema: the fields the merge reads only when they are on.
+_EXTENSIONS: dict[type, frozenset[str]] = {
+    cls: frozenset(attr for attr, _ in cls._live) for cls in (ResponseBody2, ChunkChoice, Delta)
+}
+# The fields OpenAI defines, whose wrong type is a bad chunk; every other declared field is an
+# extension, whose value of another type is kept.
+_STRICT: dict[type, frozenset[str]] = {
+    ResponseBody2: frozenset(
+        (
+            "id",
+            "choices",
+            "created",
+            "model",
+            "object",
+            "system_fingerprint",
+            "usage",
+            "service_tier",
+            "error",
+        )
+    ),
+    ChunkChoice: frozenset(("index", "delta", "finish_reason", "logprobs", "message")),
+    Delta: frozenset(
+        (
+            "role",
+            "content",
+            "refusal",
+            "reasoning",
+            "reasoning_content",
+            "reasoning_signature",
+            "redacted_reasoning",
+            "tool_calls",
+            "function_call",
+            "audio",
+        )
+    ),
+    Usage: frozenset(
+        (
+            "prompt_tokens",
+            "completion_tokens",
+            "total_tokens",
+            "prompt_tokens_details",
+            "completion_tokens_details",
+        )
+    ),
+    PromptTokensDetails: frozenset(("cached_tokens", "audio_tokens")),
+    CompletionTokensDetails: frozenset(
+        (
+            "reasoning_tokens",
+            "accepted_prediction_tokens",
+            "rejected_prediction_tokens",
+            "audio_tokens",
+        )
+    ),
+    ReasoningDetail: frozenset(),
+}
+# Classes whose declared fields are all strict.
+_ALL_STRICT = (
+    ToolCallDelta,
+    FunctionCallDelta,
+    AudioDelta,
+    ChoiceLogprobs,
+    TokenLogprob,
+    TopLogprob,
+    ErrorObject,
+)
+
+
+@dataclass(frozen=True)
+class _Field:
+    attr: str
+    type: Any
+    default: Any  # a msgspec.field(...) giving the declared default
+    children: tuple[type, ...]  # wire Structs inside the type
+    many: bool  # a list (or tuple) of those Structs, not one
+    strict: bool
+    extension: bool
+    whole: str  # where a whole-number float may stand for an int: "one", "items" or ""
+
+
+def _flat(tp: Any) -> tuple[Any, ...]:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        return typing.get_args(tp)
+    return (tp,)
+
+
+def _structs_in(tp: Any) -> tuple[type, ...]:
+    if isinstance(tp, type) and issubclass(tp, _Common):
+        return (tp,)
+    found: list[type] = []
+    for arg in typing.get_args(tp):
+        found.extend(c for c in _structs_in(arg) if c not in found)
+    return tuple(found)
+
+
+def _fields(cls: type) -> dict[str, _Field]:
+    strict = set(_STRICT[cls]) if cls in _STRICT else None
+    out = {}
+    for info in msgspec.structs.fields(cls):
+        default = (
+            msgspec.field(default_factory=info.default_factory)
+            if info.default_factory is not msgspec.NODEFAULT
+            else msgspec.field(default=info.default)
+        )
+        out[info.encode_name] = _Field(
+            attr=info.name,
+            type=info.type,
+            default=default,
+            children=_structs_in(info.type),
+            many=any(typing.get_origin(a) in (list, tuple) for a in _flat(info.type)),
+            strict=strict is None or info.name in strict,
+            extension=info.name in _EXTENSIONS.get(cls, frozenset()),
+            whole=_whole(info.name, info.type),
+        )
+    return out
+
+
+def _whole(name: str, tp: Any) -> str:
+    args = _flat(tp)
+    if int in args and (float not in args or name == "created" or name.endswith("_tokens")):
+        return "one"
+    if any(typing.get_args(a)[:1] == (int,) for a in args if typing.get_origin(a) is tuple):
+        return "items"
+    return ""
+
+
+def _tree(root: type) -> dict[type, dict[str, _Field]]:
+    tree: dict[type, dict[str, _Field]] = {}
+    todo = [root]
+    while todo:
+        cls = todo.pop()
+        if cls not in tree:
+            tree[cls] = _fields(cls)
+            todo.extend(c for f in tree[cls].values() for c in f.children)
+    return tree
+
+
+_TREE = _tree(ResponseBody2)
+assert set(_TREE) == {*_STRICT, *_ALL_STRICT}, "every wire Struct needs a strictness entry"
+
+
+# -- finding what a payload needs ----------------------------------------------------------------
+
+
+def _accepts(field: _Field, value: Any) -> bool:
+    """Whether an extension's value fits its declared type (the shape only, for Structs)."""
+    if field.children:
+        # A Struct's own keys are judged one level down; here only its container shape matters.
+        if field.many:
+            return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        return isinstance(value, dict)
+    try:
+        msgspec.convert(value, field.type)
+    except (msgspec.ValidationError, TypeError):
+        return False
+    return True
+
+
+def _needs(
+    value: dict[str, Any],
+    cls: type,
+    out: set[Need],
+    drops: list[tuple[dict[str, Any], str]],
+) -> None:
+    """Add to ``out`` what decoding ``value`` as ``cls`` needs beyond the plain schema.
+
+    Keys that no Struct can declare go to ``drops`` instead (see ``_declarable``).
+    """
+    fields = _TREE[cls]
+    for key, item in value.items():
+        field = fields.get(key)
+        if field is None:
+            if _declarable(key):
+                out.add((cls, key, EXTRA))
+            else:
+                drops.append((value, key))
+            continue
+        if item is None:
+            continue
+        if field.extension:
+            out.add((cls, key, ENABLE))
+        if not field.strict and not _accepts(field, item):
+            out.add((cls, key, ANY))
+            continue
+        if not field.children:
+            continue
+        # A strict field of the wrong shape is left alone: decoding reports it.
+        items = item if isinstance(item, list) else (item,)
+        for child in items:
+            if isinstance(child, dict):
+                for sub in field.children:
+                    _needs(child, sub, out, drops)
+
+
+def _declarable(key: str) -> bool:
+    # msgspec refuses a field name holding '"', '\' or a control character. No server sends
+    # such a key; it is the one kind of key chunkagg drops (the README says so).
+    return not any(c in '"\\' or c < " " for c in key)
+
+
+# -- deriving Structs ------------------------------------------------------------------------------
+
+
+def _swap(tp: Any, new: Mapping[type, type]) -> Any:
+    """``tp`` with each class in ``new`` replaced by its derived class."""
+    if isinstance(tp, type):
+        return new.get(tp, tp)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is None or not args:
+        return tp
+    swapped = tuple(_swap(a, new) for a in args)
+    if swapped == args:
+        return tp
+    if isinstance(tp, types.UnionType) or origin is typing.Union:
+        return functools.reduce(lambda a, b: a | b, swapped)
+    return origin[swapped]
+
+
+def _narrowed(field: _Field) -> Any:
+    # Null stays acceptable: a null extension is nothing to merge. UNSET stays the default where
+    # it is one, so the chunk encodes as before.
+    return None | UnsetType if field.default.default is UNSET else None
+
+
+def _attr_name(key: str, taken: set[str]) -> str:
+    name = key
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_") or name in taken:
+        n = 0
+        while f"extra_{n}" in taken:
+            n += 1
+        name = f"extra_{n}"
+    taken.add(name)
+    return name
+
+
+def _eq(self: _Common, other: object) -> Any:
+    # Chunks decoded under different schemas are instances of different derived classes; they
+    # are equal when they encode the same.
+    if not isinstance(other, _Common):
+        return NotImplemented
+    if type(self) is type(other):
+        return _STRUCT_EQ(self, other)
+    return msgspec.to_builtins(self) == msgspec.to_builtins(other)
+
+
+_STRUCT_EQ: Callable[[Any, Any], Any] = msgspec.Struct.__eq__
+
+
+def _subclass(
+    base: type,
+    fields: list[tuple[str, Any, Any]],
+    extras: list[tuple[str, str]],
+    flags: Mapping[str, Any],
+) -> type:
+    config = base.__struct_config__  # type: ignore[attr-defined]
+    rename = {attr: key for attr, key in extras if attr != key}
+    namespace: dict[str, Any] = {
+        "_extra_fields": (*base._extra_fields, *extras),  # type: ignore[attr-defined]
+        "__eq__": _eq,
+        "__hash__": None,
+        **flags,
+    }
+    derived: type = msgspec.defstruct(
+        base.__name__,
+        fields,
+        bases=(base,),
+        module=base.__module__,
+        namespace=namespace,
+        rename=rename or None,
+        kw_only=True,
+        frozen=config.frozen,
+        omit_defaults=config.omit_defaults,
+        forbid_unknown_fields=config.forbid_unknown_fields,
+        gc=False,
+    )
+    derived.__qualname__ = base.__qualname__
+    return derived
+
+
+class Schema:
+    """One set of derived wire Structs: the root chunk type and its decoders."""
+
+    __slots__ = ("extras", "needs", "root", "strict")
+
+    def __init__(self, needs: frozenset[Need]) -> None:
+        self.needs = needs
+        by_class: dict[type, dict[str, set[int]]] = {}
+        for cls, key, kind in needs:
+            by_class.setdefault(cls, {}).setdefault(key, set()).add(kind)
+        derived: dict[type, type] = {}
+        live = False
+        for cls in _post_order(ResponseBody2):
+            derived[cls] = _derive(cls, by_class.get(cls, {}), derived, live)
+            live = live or bool(derived[cls]._live)  # type: ignore[attr-defined]
+        self.root: type[ResponseBody2] = derived[ResponseBody2]
+        self.extras = sum(kind == EXTRA for _, _, kind in needs)
+        self.strict = msgspec.json.Decoder(self.root)
+
+
+def _derive(
+    cls: type, needs: dict[str, set[int]], derived: Mapping[type, type], live_below: bool
+) -> type:
+    """The subclass of ``cls`` for a schema: ``needs`` are its own, ``derived`` its children's."""
+    # Every field is redeclared, in order, so that a derived Struct encodes its keys in the
+    # declared order (msgspec puts a redeclared field last).
+    fields: list[tuple[str, Any, Any]] = []
+    live: list[tuple[str, str]] = []
+    mutable = changed = False
+    for key, field in _TREE[cls].items():
+        kinds = needs.get(key, set())
+        if ANY in kinds:
+            fields.append((field.attr, Any, field.default))
+            mutable = True
+            if field.extension:
+                live.append((field.attr, key))
+        elif field.extension and ENABLE not in kinds:
+            fields.append((field.attr, _narrowed(field), field.default))
+        else:
+            if field.extension:
+                live.append((field.attr, key))
+            swapped = _swap(field.type, derived)
+            if swapped is not field.type:
+                changed = True
+                mutable = mutable or any(derived[c]._mutable for c in field.children)  # type: ignore[attr-defined]
+            fields.append((field.attr, swapped, field.default))
+            continue
+        changed = True
+    taken = {f.attr for f in _TREE[cls].values()} | set(dir(cls))
+    extras = [
+        (_attr_name(key, taken), key)
+        for key in sorted(k for k, kinds in needs.items() if EXTRA in kinds)
+    ]
+    fields.extend((attr, Any, msgspec.field(default=UNSET)) for attr, _ in extras)
+    live.extend(extras)
+    if not changed and not extras:
+        return cls
+    flags: dict[str, Any] = {"_live": tuple(live), "_mutable": mutable or bool(extras)}
+    if cls is ResponseBody2:
+        flags["_ext"] = live_below or bool(live)
+    return _subclass(cls, fields, extras, flags)
+
+
+def _post_order(root: type) -> list[type]:
+    order: list[type] = []
+
+    def visit(cls: type) -> None:
+        if cls in order:
+            return
+        for field in _TREE[cls].values():
+            for child in field.children:
+                visit(child)
+        order.append(cls)
+
+    visit(root)
+    return order
+
+
+@functools.lru_cache(maxsize=128)
+def _schema(needs: frozenset[Need]) -> Schema:
+    return Schema(needs)
+
+
+PLAIN = _schema(frozenset())
+
+
+# -- per-stream decoding ---------------------------------------------------------------------------
+
+
+class ChunkDecoder:
+    """One stream's decoder: starts on the plain schema and widens as payloads need.
+
+    ``decode`` is the current schema's msgspec decode function: call it first, and ``widen`` when
+    it raises ``msgspec.ValidationError``.
+    """
+
+    __slots__ = ("decode", "schema")
+
+    def __init__(self) -> None:
+        self.schema = PLAIN
+        self.decode: Callable[[Any], ResponseBody2] = PLAIN.strict.decode
+
+    def widen(self, payload: bytes | bytearray | memoryview | str, exc: Exception) -> ResponseBody2:
+        """Decode a payload the current schema refused: widen the schema, or raise ChunkError.
+
+        Raises:
+            ChunkError: the payload is not a chunk, or a field OpenAI defines has the wrong type.
+            LimitExceededError: the stream added more than ``MAX_EXTRA_FIELDS`` keys.
+        """
+        try:
+            value = _ANY_DECODE(payload)
+        except DECODE_ERRORS as err:  # the typed decode met a wrong type before the bad syntax
+            raise _chunk_error(err, payload) from err
+        if not isinstance(value, dict):
+            raise _chunk_error(exc, payload) from exc
+        _check_chunk_keys(value)
+        needs: set[Need] = set()
+        drops: list[tuple[dict[str, Any], str]] = []
+        _needs(value, ResponseBody2, needs, drops)
+        schema = self.schema
+        if not needs <= schema.needs:
+            schema = _schema(schema.needs | needs)
+            if schema.extras > MAX_EXTRA_FIELDS:
+                raise LimitExceededError(
+                    "too many distinct unknown fields in one stream",
+                    limit="MAX_EXTRA_FIELDS",
+                    value=MAX_EXTRA_FIELDS,
+                )
+        elif not drops:
+            raise _chunk_error(exc, payload) from exc  # nothing new: a field of the wrong type
+        try:
+            if drops:
+                for owner, key in drops:
+                    del owner[key]
+                chunk: ResponseBody2 = msgspec.convert(value, schema.root)
+            else:
+                chunk = schema.strict.decode(payload)
+        except (msgspec.ValidationError, *DECODE_ERRORS) as err:
+            raise _chunk_error(err, payload) from err
+        self.schema = schema
+        self.decode = schema.strict.decode
+        return chunk
+
+
+_ANY_DECODE = msgspec.json.Decoder().decode
+_CHUNK_KEYS = frozenset(_TREE[ResponseBody2])
+
+
+def _check_chunk_keys(value: Mapping[str, Any]) -> None:
+    # An object with keys, none of them a chunk's, is not a chunk ({"not": "a chunk"}, a JSON
+    # error body of another API...): merging it would pass it off as an empty completion.
+    if value and _CHUNK_KEYS.isdisjoint(value):
+        keys = ", ".join(sorted(map(repr, value))[:8])
+        raise ChunkError(f"a JSON object with none of a chunk's keys ({keys})")
+
+
+def _chunk_error(exc: BaseException, payload: bytes | bytearray | memoryview | str) -> ChunkError:
+    raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
+    return ChunkError(f"invalid chunk: {exc}", raw)
+
+
+def as_usage(value: Mapping[str, Any]) -> Usage | None:
+    """A usage block from builtins, every key kept; ``None`` when it is not one."""
+    decoder = ChunkDecoder()
+    try:
+        payload = msgspec.json.encode({"usage": value})
+        try:
+            return decoder.decode(payload).usage
+        except msgspec.ValidationError as exc:
+            return decoder.widen(payload, exc).usage
+    except (ChunkError, LimitExceededError, msgspec.DecodeError):
+        return None
+
+
+def whole_numbers(value: Any, cls: type = ResponseBody2) -> Any:
+    """A copy of a chunk's builtins with whole-number floats made ints where ints are due.
+
+    The Orq SDK types every JSON number as a float, so its models dump ``"index": 0.0``. An int
+    field takes such a float back as an int; so do ``created`` and the token counts, which are
+    integers in every real stream. Nothing else changes (a ``"0"`` stays a string, and fails).
+    """
+    if not isinstance(value, Mapping):
+        return value
+    fields = _TREE[cls]
+    out = {}
+    for key, item in value.items():
+        field = fields.get(key)
+        if field is not None:
+            if field.whole == "one" and isinstance(item, float) and item.is_integer():
+                item = int(item)
+            elif field.whole == "items" and isinstance(item, list):
+                item = [int(x) if isinstance(x, float) and x.is_integer() else x for x in item]
+            elif field.children and isinstance(item, list):
+                item = [whole_numbers(x, field.children[0]) for x in item]
+            elif field.children:
+                item = whole_numbers(item, field.children[0])
+        out[key] = item
+    return out
+
+
+# -- merged output -----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def derive_output(base: type, keys: tuple[str, ...]) -> type:
+    """A subclass of output Struct ``base`` that also encodes the JSON keys ``keys``."""
+    taken = set(dir(base))
+    extras = [(_attr_name(key, taken), key) for key in keys]
+    fields = [(attr, Any, msgspec.field(default=UNSET)) for attr, _ in extras]
+    return _subclass(base, fields, extras, {})
