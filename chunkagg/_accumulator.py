@@ -264,7 +264,7 @@ class Accumulator:
         self._events += 1
         try:
             decoded = _as_chunk(self._decoder, chunk)
-            self._merger.add(decoded)
+            self._merger.add(decoded, decoded._ext)
         except ChunkAggError as exc:
             exc._locate(self._events, None)
             raise
@@ -314,7 +314,7 @@ class Accumulator:
                     continue
                 else:
                     chunk = self._slow_frame(kind, payload)
-                self._merger.add(chunk)
+                self._merger.add(chunk, chunk._ext)
                 out.append(chunk)
         except ChunkAggError as exc:
             if exc.event is None:
@@ -342,6 +342,7 @@ class Accumulator:
         merge = self._merger.add
         decoder = self._decoder
         decode = decoder.decode
+        ext = decoder.schema.ext
         skipped = 0  # keep-alives and empty data: not events, as on the line path
         for k, payload in enumerate(payloads):
             try:
@@ -360,7 +361,8 @@ class Accumulator:
                     # Blanks stripped as the other paths strip them, so the error reads the same.
                     chunk = _decode_or_raise(decoder, payload.strip(b" \t\r\n"))
                     decode = decoder.decode
-                merge(chunk)
+                    ext = decoder.schema.ext
+                merge(chunk, ext)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.
                 _attach(exc, payload)

@@ -203,15 +203,15 @@ class TrackingMerger(Merger):
         self._partial = _load_partial()
         self._sources: dict[str, Any] | None = None  # the citations last reported, by field
 
-    def add(self, chunk: ResponseBody2) -> None:
+    def add(self, chunk: ResponseBody2, ext: bool) -> None:
         before = self.usage
         try:
-            super().add(chunk)
+            super().add(chunk, ext)
         finally:
             # A chunk that carried a server error is merged before StreamError is raised.
             if chunk.usage is not None and self.usage is not before and self.usage is not None:
                 self.events.append(UsageReceived(usage=_detach(self.usage)))
-            if chunk._ext:
+            if ext:
                 self._sources_changed(chunk)
 
     def _sources_changed(self, chunk: ResponseBody2) -> None:
@@ -238,7 +238,7 @@ class TrackingMerger(Merger):
         size = super()._apply(st, ch, ext)
         events = self.events
         i = st.index
-        d = ch.delta if ch.delta is not None else _delta(ch)
+        d = _delta(ch) if ext else ch.delta
         if d is not None:
             content = d.content
             if content:

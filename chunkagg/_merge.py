@@ -707,8 +707,11 @@ class Merger:
         self.usage: Usage | None = None
         self.top: _Fields | None = None  # chunk-level extensions and unknown keys
 
-    def add(self, chunk: ResponseBody2) -> None:
+    def add(self, chunk: ResponseBody2, ext: bool) -> None:
         """Merge one chunk, or raise without changing anything.
+
+        ``ext`` is ``chunk._ext``: whether its schema is wider than the declared one (the hot
+        path passes what it knows of the stream instead of reading it per chunk).
 
         Raises:
             ChunkError: an impossible index or undecodable audio data.
@@ -718,8 +721,7 @@ class Merger:
             StreamError: the chunk carries a server error (its choices are merged first).
         """
         choices = chunk.choices
-        ext = chunk._ext
-        if self.text_size > self.max_text_size and any(_has_text(ch, ext) for ch in choices):
+        if self.text_size > self.max_text_size and _any_text(choices, ext):
             raise LimitExceededError(
                 "merged text is larger than the limit",
                 limit="max_text_size",
@@ -766,7 +768,12 @@ class Merger:
         usage = chunk.usage
         if usage is not None:
             self.usage = _detach(usage)
-        if ext and chunk._live:
+        if ext:
+            self._apply_top(chunk)
+
+    def _apply_top(self, chunk: ResponseBody2) -> None:
+        """Merge a chunk's extensions and unknown keys; raise for its in-band error."""
+        if chunk._live:
             top = self.top
             if top is None:
                 top = self.top = _Fields()
@@ -854,19 +861,21 @@ class Merger:
         """Merge one choice's delta; return the size of the text it added."""
         size = 0
         delta = ch.delta
-        if delta is None:
+        if delta is None and ext:
             delta = _delta(ch)
         if delta is not None:
             content = delta.content
             if content is not None:
-                if content.__class__ is str:
-                    size = len(content)
-                    if st.content is None:
-                        st.content = [content]
-                    else:
-                        st.content.append(content)
+                if ext and type(content) is list:
+                    size = self._apply_parts(st, content)
                 else:
-                    size = self._apply_parts(st, content)  # type: ignore[arg-type]
+                    # A list only in a widened schema (``ext``): a string here.
+                    text: str = content  # type: ignore[assignment]
+                    size = len(text)
+                    if st.content is None:
+                        st.content = [text]
+                    else:
+                        st.content.append(text)
             if st.role is None and delta.role:
                 st.role = delta.role
             if delta.tool_calls:
@@ -1146,9 +1155,15 @@ def _apply_rare(st: _Choice, delta: Delta) -> int:
     return size
 
 
+def _any_text(choices: list[ChunkChoice], ext: bool) -> bool:
+    # Not inline in add(): a generator there would make ``ext`` a cell variable, which cost the
+    # per-chunk path 7% (callgrind).
+    return any(_has_text(ch, ext) for ch in choices)
+
+
 def _has_text(ch: ChunkChoice, ext: bool) -> bool:
     """Whether a choice's delta would add to the merged text (checked only past the limit)."""
-    d = _delta(ch)
+    d = _delta(ch) if ext else ch.delta
     if ch.logprobs is not None and (ch.logprobs.content or ch.logprobs.refusal):
         return True
     if d is None:

@@ -26,7 +26,7 @@ server did not send. JSON numbers that may be integers or floats are typed ``int
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -66,8 +66,11 @@ class _Common:
     # (attribute, JSON key) of the fields a derived subclass declares for keys this class does not
     # know; empty on the classes declared here.
     _extra_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
-    # (attribute, JSON key) of the provider extensions and unknown keys the merge must read on
-    # this class; derived classes list only those their stream can carry.
+    # The providers' extensions this class reads as properties; a Struct derived for a stream
+    # that carries one declares it as a field (``_schema``).
+    _extensions: ClassVar[tuple[str, ...]] = ()
+    # (attribute, JSON key) of the extensions and unknown keys the merge must read on this class:
+    # none here; a derived Struct lists those its stream carries.
     _live: ClassVar[tuple[tuple[str, str], ...]] = ()
     # Whether an instance, or anything in it, holds a value of a field typed ``Any`` (an unknown
     # key, or an extension of an unexpected type): such a value may be mutable, so it is copied
@@ -256,14 +259,17 @@ class Delta(_Wire, frozen=True):
     """What one chunk adds to one choice's message.
 
     ``content`` is a string, or (Mistral reasoning models) a list of typed parts such as
-    ``{"type": "text", "text": ...}`` and ``{"type": "thinking", "thinking": [...]}``. After
-    OpenAI's fields come the providers': ``reasoning_details`` (OpenRouter, Snowflake),
-    ``annotations`` (web search citations), ``images`` (OpenRouter), ``executed_tools`` (Groq),
-    ``channel`` (Groq gpt-oss).
+    ``{"type": "text", "text": ...}`` and ``{"type": "thinking", "thinking": [...]}``. The
+    providers' extensions are read as properties (``None`` when the stream carries none).
     """
 
     role: str | None = None
-    content: str | list[Any] | None = None
+    if TYPE_CHECKING:
+        content: str | list[Any] | None = None
+    else:
+        # Declared narrow, so that the merge's hot path never checks for parts: a stream that
+        # sends a list of parts widens its schema (``_schema``), as one with an extension does.
+        content: str | None = None
     refusal: str | None = None
     reasoning: str | None = None
     reasoning_content: str | None = None
@@ -272,55 +278,84 @@ class Delta(_Wire, frozen=True):
     tool_calls: list[ToolCallDelta] | None = None
     function_call: FunctionCallDelta | None = None
     audio: AudioDelta | None = None
-    reasoning_details: list[ReasoningDetail] | None = None
-    annotations: list[Any] | None = None
-    images: list[Any] | None = None
-    executed_tools: list[dict[str, Any]] | None = None
-    channel: str | None = None
-    content_parts: list[Any] | None = None
 
-    _live = (
-        ("reasoning_details", "reasoning_details"),
-        ("annotations", "annotations"),
-        ("images", "images"),
-        ("executed_tools", "executed_tools"),
-        ("channel", "channel"),
-        ("content_parts", "content_parts"),
+    _extensions = (
+        "reasoning_details",
+        "annotations",
+        "images",
+        "executed_tools",
+        "channel",
+        "content_parts",
     )
+
+    @property
+    def reasoning_details(self) -> list[ReasoningDetail] | None:
+        """Fragments of structured reasoning (OpenRouter, Snowflake)."""
+        return None
+
+    @property
+    def annotations(self) -> list[Any] | None:
+        """Sources cited by the answer, such as web search ``url_citation`` items."""
+        return None
+
+    @property
+    def images(self) -> list[Any] | None:
+        """Generated images (OpenRouter image output)."""
+        return None
+
+    @property
+    def executed_tools(self) -> list[dict[str, Any]] | None:
+        """Server-side tool runs and their results (Groq compound models)."""
+        return None
+
+    @property
+    def channel(self) -> str | None:
+        """The channel tag, ``analysis`` or ``final`` (Groq gpt-oss)."""
+        return None
+
+    @property
+    def content_parts(self) -> list[Any] | None:
+        """Typed content parts, as a delta may carry them beside ``content``."""
+        return None
 
 
 class ChunkChoice(_Wire, frozen=True, omit_defaults=False):
     """One choice's delta in a chunk (the seed's ``RouterChatCompletionsResponseBodyChoices``).
 
     Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``index: 0``. The
-    extensions (``native_finish_reason``: OpenRouter; ``content_filter_results``: Azure;
-    ``message``: a whole message in place of a delta, as a non-streamed body or some servers'
-    chunks carry it) are ``UNSET`` when absent, and then not encoded.
+    providers' extensions are read as properties, ``UNSET`` when absent (and then not encoded).
     """
 
     index: int = 0
     delta: Delta | None = None
     finish_reason: str | None = None
     logprobs: ChoiceLogprobs | None = None
-    native_finish_reason: str | UnsetType | None = UNSET
-    content_filter_results: dict[str, Any] | UnsetType | None = UNSET
-    message: Delta | UnsetType | None = UNSET
 
-    _live = (
-        ("native_finish_reason", "native_finish_reason"),
-        ("content_filter_results", "content_filter_results"),
-        ("message", "message"),
-    )
+    _extensions = ("native_finish_reason", "content_filter_results", "message")
+
+    @property
+    def native_finish_reason(self) -> str | UnsetType | None:
+        """The upstream's own finish reason (OpenRouter)."""
+        return UNSET
+
+    @property
+    def content_filter_results(self) -> dict[str, Any] | UnsetType | None:
+        """Content-filter verdicts for this choice (Azure OpenAI)."""
+        return UNSET
+
+    @property
+    def message(self) -> Delta | UnsetType | None:
+        """A whole message in place of a delta, as a non-streamed body (or some servers'
+        chunks) carries it; merged as the delta."""
+        return UNSET
 
 
 class ResponseBody2(_Wire, frozen=True, omit_defaults=False):
     """A ``chat.completion.chunk``: one streamed event (the seed's name for it).
 
     Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``choices: []``. The
-    ``error`` and the providers' extensions are ``UNSET`` when absent, and then not encoded:
-    ``citations``, ``search_results`` (Perplexity), ``x_groq`` (Groq), ``moderation`` (OpenAI),
-    ``prompt_filter_results`` (Azure), ``provider`` (OpenRouter), ``obfuscation`` (OpenAI's
-    padding: kept on the chunk, left out of the merged completion).
+    ``error`` and the providers' extensions are ``UNSET`` when absent, and then not encoded; the
+    extensions are read as properties.
     """
 
     id: str | None = None
@@ -331,25 +366,61 @@ class ResponseBody2(_Wire, frozen=True, omit_defaults=False):
     system_fingerprint: str | None = None
     usage: Usage | None = None
     service_tier: str | None = None
-    error: ErrorObject | UnsetType | None = UNSET
-    citations: list[Any] | UnsetType | None = UNSET
-    search_results: list[Any] | UnsetType | None = UNSET
-    x_groq: dict[str, Any] | UnsetType | None = UNSET
-    moderation: dict[str, Any] | UnsetType | None = UNSET
-    prompt_filter_results: list[Any] | UnsetType | None = UNSET
-    provider: str | UnsetType | None = UNSET
-    obfuscation: str | UnsetType | None = UNSET
 
-    _live = (
-        ("citations", "citations"),
-        ("search_results", "search_results"),
-        ("x_groq", "x_groq"),
-        ("moderation", "moderation"),
-        ("prompt_filter_results", "prompt_filter_results"),
-        ("provider", "provider"),
+    _extensions = (
+        "error",
+        "citations",
+        "search_results",
+        "x_groq",
+        "moderation",
+        "prompt_filter_results",
+        "provider",
+        "obfuscation",
     )
-    # Whether any class in this chunk's schema has a field in ``_live``.
-    _ext: ClassVar[bool] = True
+    # Whether this chunk's schema is wider than the declared one: the merge then looks for
+    # extensions, unknown keys, typed content parts and in-band errors.
+    _ext: ClassVar[bool] = False
+
+    @property
+    def error(self) -> ErrorObject | UnsetType | None:
+        """An in-band error (OpenRouter, vLLM, SGLang); ``null`` on a normal chunk is no error."""
+        return UNSET
+
+    @property
+    def citations(self) -> list[Any] | UnsetType | None:
+        """Source URLs, resent whole on each chunk (Perplexity)."""
+        return UNSET
+
+    @property
+    def search_results(self) -> list[Any] | UnsetType | None:
+        """Search results behind the answer, resent whole (Perplexity)."""
+        return UNSET
+
+    @property
+    def x_groq(self) -> dict[str, Any] | UnsetType | None:
+        """Groq's request data: ``id``, and until late 2025 its only ``usage``."""
+        return UNSET
+
+    @property
+    def moderation(self) -> dict[str, Any] | UnsetType | None:
+        """Moderation results of a moderated stream (OpenAI)."""
+        return UNSET
+
+    @property
+    def prompt_filter_results(self) -> list[Any] | UnsetType | None:
+        """Content-filter verdicts on the prompt (Azure OpenAI)."""
+        return UNSET
+
+    @property
+    def provider(self) -> str | UnsetType | None:
+        """Which upstream served the request (OpenRouter)."""
+        return UNSET
+
+    @property
+    def obfuscation(self) -> str | UnsetType | None:
+        """Random padding against side channels (OpenAI, Azure): kept on the chunk, left out
+        of the merged completion."""
+        return UNSET
 
 
 ChatCompletionChunk = ResponseBody2

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET
 
 from ._errors import ChunkError, LimitExceededError
 from ._models import (
@@ -68,14 +68,21 @@ DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 # stream that invents a new key on every chunk would otherwise build a Struct per chunk.
 MAX_EXTRA_FIELDS = 256
 
-# What a payload may need of a schema, per (declared class, JSON key).
-EXTRA, ENABLE, ANY = 0, 1, 2
+# What a payload may need of a schema, per (declared class, JSON key): a field for an unknown key,
+# an extension enabled, a field retyped Any (an extension of an unexpected type), or a field given
+# its wider type (see _WIDER).
+EXTRA, ENABLE, ANY, WIDE = 0, 1, 2, 3
 Need = tuple[type, str, int]
 
-# The extensions narrowed in the plain schema: the fields the merge reads only when they are on.
-_EXTENSIONS: dict[type, frozenset[str]] = {
-    cls: frozenset(attr for attr, _ in cls._live) for cls in (ResponseBody2, ChunkChoice, Delta)
+# The extensions a payload may enable (``ResponseBody2._extensions``...), and those of them the
+# merge never reads (OpenAI's padding).
+_EXTENSIONS: dict[type, tuple[str, ...]] = {
+    cls: cls._extensions for cls in (ResponseBody2, ChunkChoice, Delta)
 }
+_UNMERGED = frozenset(("obfuscation", "error"))
+# Fields declared narrower than what some servers send: the merge's hot path then never checks
+# for the rare shape (Mistral's content parts), and a stream that sends it widens.
+_WIDER: dict[tuple[type, str], Any] = {(Delta, "content"): str | list[Any] | None}
 # The fields OpenAI defines, whose wrong type is a bad chunk; every other declared field is an
 # extension, whose value of another type is kept.
 _STRICT: dict[type, frozenset[str]] = {
@@ -167,23 +174,31 @@ def _structs_in(tp: Any) -> tuple[type, ...]:
 
 
 def _fields(cls: type) -> dict[str, _Field]:
+    """The declared fields of ``cls``, then its extensions (read from their properties)."""
     strict = set(_STRICT[cls]) if cls in _STRICT else None
     out = {}
-    for info in msgspec.structs.fields(cls):
-        default = (
-            msgspec.field(default_factory=info.default_factory)
-            if info.default_factory is not msgspec.NODEFAULT
-            else msgspec.field(default=info.default)
-        )
-        out[info.encode_name] = _Field(
-            attr=info.name,
-            type=info.type,
-            default=default,
-            children=_structs_in(info.type),
-            many=any(typing.get_origin(a) in (list, tuple) for a in _flat(info.type)),
-            strict=strict is None or info.name in strict,
-            extension=info.name in _EXTENSIONS.get(cls, frozenset()),
-            whole=_whole(info.name, info.type),
+    declared = [
+        (info.name, info.encode_name, info.type, info.default, info.default_factory, False)
+        for info in msgspec.structs.fields(cls)
+    ]
+    for name in _EXTENSIONS.get(cls, ()):
+        getter = getattr(cls, name).fget
+        hint = typing.get_type_hints(getter)["return"]
+        declared.append((name, name, hint, getter(None), msgspec.NODEFAULT, True))
+    for name, key, tp, default, factory, extension in declared:
+        out[key] = _Field(
+            attr=name,
+            type=tp,
+            default=(
+                msgspec.field(default_factory=factory)
+                if factory is not msgspec.NODEFAULT
+                else msgspec.field(default=default)
+            ),
+            children=_structs_in(tp),
+            many=any(typing.get_origin(a) in (list, tuple) for a in _flat(tp)),
+            strict=strict is None or name in strict,
+            extension=extension,
+            whole=_whole(name, tp),
         )
     return out
 
@@ -248,10 +263,12 @@ def _needs(
             else:
                 drops.append((value, key))
             continue
+        if field.extension:
+            out.add((cls, key, ENABLE))  # even for null: the plain schema has no such field
         if item is None:
             continue
-        if field.extension:
-            out.add((cls, key, ENABLE))
+        if (cls, key) in _WIDER and not isinstance(item, str):
+            out.add((cls, key, WIDE))
         if not field.strict and not _accepts(field, item):
             out.add((cls, key, ANY))
             continue
@@ -288,12 +305,6 @@ def _swap(tp: Any, new: Mapping[type, type]) -> Any:
     if isinstance(tp, types.UnionType) or origin is typing.Union:
         return functools.reduce(lambda a, b: a | b, swapped)
     return origin[swapped]
-
-
-def _narrowed(field: _Field) -> Any:
-    # Null stays acceptable: a null extension is nothing to merge. UNSET stays the default where
-    # it is one, so the chunk encodes as before.
-    return None | UnsetType if field.default.default is UNSET else None
 
 
 def _attr_name(key: str, taken: set[str]) -> str:
@@ -354,26 +365,24 @@ def _subclass(
 class Schema:
     """One set of derived wire Structs: the root chunk type and its decoders."""
 
-    __slots__ = ("extras", "needs", "root", "strict")
+    __slots__ = ("ext", "extras", "needs", "root", "strict")
 
     def __init__(self, needs: frozenset[Need]) -> None:
         self.needs = needs
+        # The plain schema is the declared Structs; any need takes the merge off its hot path.
+        self.ext = bool(needs)
         by_class: dict[type, dict[str, set[int]]] = {}
         for cls, key, kind in needs:
             by_class.setdefault(cls, {}).setdefault(key, set()).add(kind)
         derived: dict[type, type] = {}
-        live = False
         for cls in _post_order(ResponseBody2):
-            derived[cls] = _derive(cls, by_class.get(cls, {}), derived, live)
-            live = live or bool(derived[cls]._live)  # type: ignore[attr-defined]
+            derived[cls] = _derive(cls, by_class.get(cls, {}), derived, self.ext)
         self.root: type[ResponseBody2] = derived[ResponseBody2]
         self.extras = sum(kind == EXTRA for _, _, kind in needs)
         self.strict = msgspec.json.Decoder(self.root)
 
 
-def _derive(
-    cls: type, needs: dict[str, set[int]], derived: Mapping[type, type], live_below: bool
-) -> type:
+def _derive(cls: type, needs: dict[str, set[int]], derived: Mapping[type, type], ext: bool) -> type:
     """The subclass of ``cls`` for a schema: ``needs`` are its own, ``derived`` its children's."""
     # Every field is redeclared, in order, so that a derived Struct encodes its keys in the
     # declared order (msgspec puts a redeclared field last).
@@ -382,23 +391,25 @@ def _derive(
     mutable = changed = False
     for key, field in _TREE[cls].items():
         kinds = needs.get(key, set())
+        if field.extension:
+            if not kinds:
+                continue  # left to its property
+            changed = True
+            if key not in _UNMERGED:
+                live.append((field.attr, key))
         if ANY in kinds:
             fields.append((field.attr, Any, field.default))
-            mutable = True
-            if field.extension:
-                live.append((field.attr, key))
-        elif field.extension and ENABLE not in kinds:
-            fields.append((field.attr, _narrowed(field), field.default))
-        else:
-            if field.extension:
-                live.append((field.attr, key))
-            swapped = _swap(field.type, derived)
-            if swapped is not field.type:
-                changed = True
-                mutable = mutable or any(derived[c]._mutable for c in field.children)  # type: ignore[attr-defined]
-            fields.append((field.attr, swapped, field.default))
+            changed = mutable = True
             continue
-        changed = True
+        if WIDE in kinds:
+            fields.append((field.attr, _WIDER[cls, key], field.default))
+            changed = True
+            continue
+        swapped = _swap(field.type, derived)
+        if swapped is not field.type:
+            changed = True
+            mutable = mutable or any(derived[c]._mutable for c in field.children)  # type: ignore[attr-defined]
+        fields.append((field.attr, swapped, field.default))
     taken = {f.attr for f in _TREE[cls].values()} | set(dir(cls))
     extras = [
         (_attr_name(key, taken), key)
@@ -410,7 +421,7 @@ def _derive(
         return cls
     flags: dict[str, Any] = {"_live": tuple(live), "_mutable": mutable or bool(extras)}
     if cls is ResponseBody2:
-        flags["_ext"] = live_below or bool(live)
+        flags["_ext"] = ext
     return _subclass(cls, fields, extras, flags)
 
 
