@@ -15,6 +15,36 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# The fast subset for a quick local check, `python -m pytest -m "not slow"`: the tests below take
+# most of the suite's time (measured with --durations). They are marked here, by module and by
+# test function name, so that no test file needs a decorator; the plain `python -m pytest` (and
+# CI) still runs everything.
+SLOW_MODULES = frozenset(
+    {
+        "test_fuzz.py",  # mutation fuzzer, every field given every type and number
+        "test_properties.py",  # Hypothesis: generated streams under every split
+        "test_socket.py",  # real sockets: every fixture through every client
+        "test_proxy.py",  # examples/proxy.py in front of the local server
+    }
+)
+SLOW_TESTS = frozenset(
+    {
+        "test_truncation_at_every_byte",
+        "test_nothing_lost",
+        "test_100_mb_without_newline_fails_fast_in_bounded_memory",
+        "test_huge_event_fails_fast_with_bounded_memory",
+        "test_one_event_of_absurd_size_default_limit_is_in_mib",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = getattr(item, "originalname", item.name)  # without the [parameters]
+        if item.path.name in SLOW_MODULES or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
+
 # Proxy settings that httpx and the openai SDK read from the environment: a proxy configured on a
 # CI machine must not see (or break) the tests' loopback traffic.
 PROXY_VARIABLES = (
