@@ -23,7 +23,9 @@ from ._errors import (
     StreamError,
 )
 from ._events import (
+    AnnotationAdded,
     ChoiceFinished,
+    CitationsUpdated,
     ContentDelta,
     Event,
     ReasoningDelta,
@@ -34,7 +36,11 @@ from ._events import (
     UsageReceived,
 )
 from ._helpers import AsyncChunkStream, ChunkStream, aaccumulate, accumulate
-from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, DEFAULT_MAX_TOOL_CALLS
+from ._merge import (
+    DEFAULT_MAX_CHOICES,
+    DEFAULT_MAX_TEXT_SIZE,
+    DEFAULT_MAX_TOOL_CALLS,
+)
 from ._models import (
     Audio,
     AudioDelta,
@@ -50,6 +56,7 @@ from ._models import (
     FunctionCallDelta,
     Message,
     PromptTokensDetails,
+    ReasoningDetail,
     ResponseBody2,
     TokenLogprob,
     ToolCall,
@@ -57,6 +64,7 @@ from ._models import (
     TopLogprob,
     Usage,
 )
+from ._schema import MAX_EXTRA_FIELDS
 
 __version__ = "0.1.0"
 
@@ -65,8 +73,10 @@ __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
     "DEFAULT_MAX_TEXT_SIZE",
     "DEFAULT_MAX_TOOL_CALLS",
+    "MAX_EXTRA_FIELDS",
     "Accumulator",
     "AccumulatorClosedError",
+    "AnnotationAdded",
     "AsyncChunkStream",
     "Audio",
     "AudioDelta",
@@ -79,6 +89,7 @@ __all__ = [
     "ChunkChoice",
     "ChunkError",
     "ChunkStream",
+    "CitationsUpdated",
     "CompletionTokensDetails",
     "ContentDelta",
     "Delta",
@@ -91,6 +102,7 @@ __all__ = [
     "Message",
     "PromptTokensDetails",
     "ReasoningDelta",
+    "ReasoningDetail",
     "RefusalDelta",
     "ResponseBody2",
     "StreamError",

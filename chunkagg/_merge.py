@@ -321,14 +321,13 @@ class _Choice:
                 transcript=_join(self.audio_transcript),
             )
         message_fields: dict[str, Any] = {}
-        message_extra = choice_extra = None
+        message_extra: dict[str, Any] = {}
         choice_fields: dict[str, Any] = {}
+        choice_extra = None
         if ext is not None:
             message_fields, message_extra = ext.message.build(_MESSAGE_FIELDS)
             choice_fields, choice_extra = ext.choice.build(_CHOICE_FIELDS)
-        message = _build(
-            Message,
-            message_extra,
+        fields = dict(
             role=self.role or "assistant",
             content=_join(self.content),
             refusal=_join(self.refusal),
@@ -345,6 +344,9 @@ class _Choice:
             audio=audio,
             **message_fields,
         )
+        if ext is not None and ext.snapshot:
+            _fill_gaps(fields, message_extra, ext.snapshot)
+        message = _build(Message, message_extra, **fields)
         logprobs = None
         if self.has_logprobs:
             logprobs = _build(
@@ -364,9 +366,25 @@ class _Choice:
         )
 
 
+def _fill_gaps(fields: dict[str, Any], extra: dict[str, Any], snapshot: dict[str, Any]) -> None:
+    """Fill what the deltas left empty from a whole message the stream also sent."""
+    for key, value in snapshot.items():
+        if value is None:
+            continue
+        if key in Message.__struct_fields__:
+            if fields.get(key) is None:
+                try:
+                    fields[key] = msgspec.convert(value, _MESSAGE_TYPES[key])
+                except msgspec.ValidationError:
+                    fields[key] = value  # kept as sent, whatever its type
+        elif key not in extra:
+            extra[key] = value
+
+
 _MESSAGE_FIELDS = frozenset(
     ("reasoning_details", "annotations", "images", "executed_tools", "channel", "content_parts")
 )
+_MESSAGE_TYPES = {f.name: f.type for f in msgspec.structs.fields(Message)}
 _CHOICE_FIELDS = frozenset(("native_finish_reason", "content_filter_results"))
 _TOP_FIELDS = frozenset(
     ("provider", "citations", "search_results", "x_groq", "moderation", "prompt_filter_results")
@@ -642,13 +660,15 @@ class _Fields:
 class _ChoiceExt:
     """Extension and unknown fields of one choice, by level."""
 
-    __slots__ = ("audio", "choice", "logprobs", "message")
+    __slots__ = ("audio", "choice", "logprobs", "message", "snapshot")
 
     def __init__(self) -> None:
         self.choice = _Fields()
         self.message = _Fields()
         self.logprobs: _Fields | None = None
         self.audio: _Fields | None = None
+        # The last whole ``message`` a chunk sent beside its delta (Perplexity sends both).
+        self.snapshot: dict[str, Any] | None = None
 
 
 def _live_values(obj: Any) -> list[tuple[str, Any]]:
@@ -946,8 +966,13 @@ class Merger:
         fields = self._ext(st).choice
         size = 0
         for key, value in _live_values(ch):
-            if key != "message":  # merged as the delta
-                size += fields.merge(key, value, self._rule(key, "last"))
+            if key == "message":
+                # Alone, it was merged as the delta. Beside a delta it restates the message so
+                # far: kept to fill, when built, what the deltas left empty.
+                if ch.delta is not None and isinstance(value, Delta):
+                    self._ext(st).snapshot = msgspec.to_builtins(value)
+                continue
+            size += fields.merge(key, value, self._rule(key, "last"))
         return size
 
     def _apply_logprobs_ext(self, st: _Choice, logprobs: ChoiceLogprobs) -> int:
