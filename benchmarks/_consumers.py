@@ -6,6 +6,10 @@ inside their constructor, so importing this module pulls in neither openai nor l
 worker process imports only the library it times.
 
 - ``chunkagg``: ``Accumulator.feed()`` per slice, then ``finalize()``.
+- ``chunkagg-json``: the same, then ``to_json()`` of the completion: bytes in to JSON out, what a
+  logging proxy pays.
+- ``baseline``: ``chunkagg`` as it was at another commit (``--baseline REF``), for before/after
+  ratios measured in one run.
 - ``floor``: the least any bytes-in consumer must do: an incremental framer (``bytearray``, resume
   index, ``del buf[:n]``) and ``msgspec.json.decode`` of every payload into generic objects,
   nothing merged or kept. Shaped like an accumulator (a ``feed()`` method call per slice), so the
@@ -79,6 +83,38 @@ class ChunkAgg(Consumer):
 
     def version(self) -> str:
         return self._version
+
+
+class ChunkAggJson(ChunkAgg):
+    """chunkagg from the bytes in to the completion's JSON out."""
+
+    name = "chunkagg-json"
+
+    def run(self, prepared: list[bytes]) -> Any:
+        acc = self._new()
+        feed = acc.feed
+        for data in prepared:
+            feed(data)
+        return acc.finalize().to_json()
+
+    def result(self, out: Any) -> Any:
+        return msgspec.json.decode(out)
+
+
+class Baseline(ChunkAgg):
+    """chunkagg from the source tree in ``$CHUNKAGG_BASELINE`` (an older commit's package)."""
+
+    name = "baseline"
+
+    def __init__(self) -> None:
+        import sys
+
+        path = os.environ.get("CHUNKAGG_BASELINE")
+        if not path:
+            raise RuntimeError("the baseline consumer needs --baseline REF")
+        sys.path.insert(0, path)
+        super().__init__()
+        self._version += f" @ {os.environ.get('CHUNKAGG_BASELINE_REF', '?')}"
 
 
 class ChunkAggEvents(ChunkAgg):
@@ -292,5 +328,6 @@ def _dist_version(name: str) -> str:
 
 
 CONSUMERS: dict[str, type[Consumer]] = {
-    c.name: c for c in (ChunkAgg, ChunkAggEvents, Floor, Naive, OpenAI, LiteLLM)
+    c.name: c
+    for c in (ChunkAgg, ChunkAggEvents, ChunkAggJson, Baseline, Floor, Naive, OpenAI, LiteLLM)
 }

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "OPENAI_SCENARIOS",
     "SCENARIOS",
     "Case",
     "canonical",
@@ -332,6 +333,145 @@ def _logprobs(rng: random.Random) -> Case:
     )
 
 
+def _openrouter(rng: random.Random) -> Case:
+    """Shaped like OpenRouter in front of a reasoning model (its streaming and reasoning docs)."""
+    thinking, answer = 300, 700
+    gen = f"gen-{rng.getrandbits(64):016x}"
+    created = 1727346176 + rng.randrange(10**6)
+    model = "anthropic/claude-sonnet-4"
+    payloads: list[bytes] = []
+
+    def emit(
+        delta: dict[str, Any], finish: Any = None, native: Any = None, usage: Any = None
+    ) -> None:
+        body = {
+            "id": gen,
+            "provider": "Anthropic",
+            "model": model,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": delta,
+                    "finish_reason": finish,
+                    "native_finish_reason": native,
+                    "logprobs": None,
+                }
+            ],
+        }
+        if usage is not None:
+            body["usage"] = usage
+        payloads.append(_encode(body))
+
+    signature = f"sig_{rng.getrandbits(128):032x}"
+    reasoning = []
+    for i in range(thinking):
+        tok = _token(rng)
+        reasoning.append(tok)
+        detail = {
+            "type": "reasoning.text",
+            "text": tok,
+            "format": "anthropic-claude-v1",
+            "index": 0,
+        }
+        if i == thinking - 1:
+            detail["signature"] = signature
+        emit({"role": "assistant", "content": "", "reasoning": tok, "reasoning_details": [detail]})
+    content = []
+    for _ in range(answer):
+        tok = _token(rng)
+        content.append(tok)
+        empty: dict[str, Any] = {
+            "role": "assistant",
+            "content": tok,
+            "reasoning": None,
+            "reasoning_details": [],
+        }
+        emit(empty)
+    done: dict[str, Any] = {"role": "assistant", "content": "", "reasoning": None}
+    done["reasoning_details"] = []
+    emit(done, "stop", "end_turn")
+    prompt = rng.randrange(200, 2000)
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": thinking + answer,
+        "total_tokens": prompt + thinking + answer,
+        "cost": round(rng.random() / 50, 8),
+        "is_byok": False,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "cost_details": {
+            "upstream_inference_cost": None,
+            "upstream_inference_prompt_cost": 0.0012,
+            "upstream_inference_completions_cost": 0.011,
+        },
+        "completion_tokens_details": {"reasoning_tokens": thinking, "image_tokens": 0},
+    }
+    emit(done, usage=usage)
+    message = {
+        "role": "assistant",
+        "content": "".join(content),
+        "reasoning": "".join(reasoning),
+        "reasoning_details": [
+            {
+                "type": "reasoning.text",
+                "text": "".join(reasoning),
+                "format": "anthropic-claude-v1",
+                "index": 0,
+                "signature": signature,
+            }
+        ],
+    }
+    choice = {
+        "index": 0,
+        "message": message,
+        "finish_reason": "stop",
+        "native_finish_reason": "end_turn",
+        "logprobs": None,
+    }
+    truth = {
+        "id": gen,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "provider": "Anthropic",
+        "choices": [choice],
+        "usage": usage,
+    }
+    data = b"".join(b"data: " + p + b"\n\n" for p in payloads) + b"data: [DONE]\n\n"
+    description = (
+        "OpenRouter-shaped: role, provider, native_finish_reason, reasoning_details on every"
+        f" chunk; {thinking} reasoning + {answer} content chunks; usage with cost and details"
+    )
+    return Case("openrouter", description, data, len(payloads), truth, payloads)
+
+
+def _unknown(rng: random.Random) -> Case:
+    """1,000 content chunks, each delta with a field no one has documented (``x_token_id``)."""
+    count = 1_000
+    b = _Builder(rng)
+    b.chunk(0, {"role": "assistant", "content": "", "refusal": None})
+    parts = []
+    token_id = 0
+    for _ in range(count):
+        tok = _token(rng)
+        parts.append(tok)
+        token_id = rng.randrange(200_000)
+        b.chunk(0, {"content": tok, "x_token_id": token_id})
+    b.chunk(0, {}, finish="stop")
+    usage = b.usage(rng.randrange(20, 2000), count)
+    message = {
+        "role": "assistant",
+        "content": "".join(parts),
+        "refusal": None,
+        "x_token_id": token_id,
+    }
+    choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+    return b.case(
+        "unknown", "1,000 content chunks, a never-seen delta field on each", [choice], usage
+    )
+
+
 def _small(rng: random.Random) -> Case:
     """A short stream, as a gateway holds thousands of at once (the many-accumulators case)."""
     return _text("small", "1 choice, 32 content chunks", rng, 32)
@@ -343,7 +483,11 @@ SCENARIOS: dict[str, Callable[[random.Random], Case]] = {
     "n4": _n4,
     "tools": _tools,
     "logprobs": _logprobs,
+    "openrouter": _openrouter,
+    "unknown": _unknown,
 }
+# The scenarios of OpenAI's own format; the others carry providers' extensions.
+OPENAI_SCENARIOS = ("text-1k", "text-20k", "n4", "tools", "logprobs")
 
 
 def make_case(name: str, seed: int = DEFAULT_SEED, variant: int = 0) -> Case:

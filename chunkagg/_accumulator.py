@@ -21,6 +21,7 @@ from ._errors import (
     StreamError,
 )
 from ._events import Event, TrackingMerger
+from ._extensions import RULES, Rule
 from ._framing import (
     BATCH,
     BATCH_STEP,
@@ -38,9 +39,7 @@ from ._merge import (
     DEFAULT_MAX_CHOICES,
     DEFAULT_MAX_TEXT_SIZE,
     DEFAULT_MAX_TOOL_CALLS,
-    RULES,
     Merger,
-    Rule,
 )
 from ._models import ChatCompletion, ResponseBody2
 from ._schema import DECODE_ERRORS, ChunkDecoder, whole_numbers
@@ -264,7 +263,8 @@ class Accumulator:
         self._events += 1
         try:
             decoded = _as_chunk(self._decoder, chunk)
-            self._merger.add(decoded, decoded._ext)
+            merger = self._merger
+            merger.add(decoded, merger.shape(type(decoded)))
         except ChunkAggError as exc:
             exc._locate(self._events, None)
             raise
@@ -314,7 +314,7 @@ class Accumulator:
                     continue
                 else:
                     chunk = self._slow_frame(kind, payload)
-                self._merger.add(chunk, chunk._ext)
+                self._merger.add(chunk, self._merger.shape(type(chunk)))
                 out.append(chunk)
         except ChunkAggError as exc:
             if exc.event is None:
@@ -342,7 +342,7 @@ class Accumulator:
         merge = self._merger.add
         decoder = self._decoder
         decode = decoder.decode
-        ext = decoder.schema.ext
+        shape = self._merger.shape(decoder.schema.root)
         skipped = 0  # keep-alives and empty data: not events, as on the line path
         for k, payload in enumerate(payloads):
             try:
@@ -361,8 +361,8 @@ class Accumulator:
                     # Blanks stripped as the other paths strip them, so the error reads the same.
                     chunk = _decode_or_raise(decoder, payload.strip(b" \t\r\n"))
                     decode = decoder.decode
-                    ext = decoder.schema.ext
-                merge(chunk, ext)
+                    shape = self._merger.shape(decoder.schema.root)
+                merge(chunk, shape)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.
                 _attach(exc, payload)

@@ -17,7 +17,8 @@ import msgspec
 import orjson
 from msgspec import UNSET
 
-from ._merge import Merger, Rule, _Choice, _delta, _detach, _Tool
+from ._extensions import Rule, Shape
+from ._merge import Merger, _Choice, _delta, _detach, _Tool
 from ._models import ChunkChoice, Delta, ReasoningDetail, ResponseBody2, Usage
 
 __all__ = [
@@ -203,15 +204,15 @@ class TrackingMerger(Merger):
         self._partial = _load_partial()
         self._sources: dict[str, Any] | None = None  # the citations last reported, by field
 
-    def add(self, chunk: ResponseBody2, ext: bool) -> None:
+    def add(self, chunk: ResponseBody2, shape: Shape | None) -> None:
         before = self.usage
         try:
-            super().add(chunk, ext)
+            super().add(chunk, shape)
         finally:
             # A chunk that carried a server error is merged before StreamError is raised.
             if chunk.usage is not None and self.usage is not before and self.usage is not None:
                 self.events.append(UsageReceived(usage=_detach(self.usage)))
-            if ext:
+            if shape is not None:
                 self._sources_changed(chunk)
 
     def _sources_changed(self, chunk: ResponseBody2) -> None:
@@ -230,12 +231,13 @@ class TrackingMerger(Merger):
             for call in st.calls or ():
                 self._done(st.index, call)
 
-    def _apply(self, st: _Choice, ch: ChunkChoice, ext: bool) -> int:
+    def _apply(self, st: _Choice, ch: ChunkChoice, shape: Shape | None) -> int:
         targets = self._targets
         assert targets is not None
         targets.clear()
         seen = len(st.calls) if st.calls else 0
-        size = super()._apply(st, ch, ext)
+        size = super()._apply(st, ch, shape)
+        ext = shape is not None
         events = self.events
         i = st.index
         d = _delta(ch) if ext else ch.delta
@@ -254,7 +256,7 @@ class TrackingMerger(Merger):
                 events.append(
                     ReasoningDelta(choice=i, delta=d.reasoning_content, field="reasoning_content")
                 )
-            if ext and d._live:
+            if ext:
                 self._extensions(i, d)
             if d.tool_calls and st.calls:
                 for call in st.calls[seen:]:

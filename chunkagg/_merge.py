@@ -25,12 +25,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any
 
 import msgspec
-from msgspec import UNSET
 
 from ._errors import ChunkError, LimitExceededError, StreamError
+from ._extensions import ChoiceExt, Planner, Rule, Shape, append, has_value, message_delta
+from ._extensions import build as build_fields
+from ._extensions import copy as _copy
+from ._extensions import merge as merge_fields
 from ._models import (
     Audio,
     ChatCompletion,
@@ -40,23 +43,20 @@ from ._models import (
     Delta,
     FunctionCall,
     Message,
-    ReasoningDetail,
     ResponseBody2,
     TokenLogprob,
     ToolCall,
     ToolCallDelta,
     Usage,
 )
-from ._schema import as_usage, derive_output
+from ._schema import as_usage, build_output
 
 __all__ = [
     "CORE_FIELDS",
     "DEFAULT_MAX_CHOICES",
     "DEFAULT_MAX_TEXT_SIZE",
     "DEFAULT_MAX_TOOL_CALLS",
-    "RULES",
     "Merger",
-    "Rule",
 ]
 
 # The strictest peer (openai-node's ChatCompletionStream) gives up past 128 of each; the API
@@ -69,9 +69,6 @@ DEFAULT_MAX_TOOL_CALLS = 128
 # 0.5 MB of text, plus reasoning) are far below.
 DEFAULT_MAX_TEXT_SIZE = 64 * 1024 * 1024
 
-_T = TypeVar("_T")
-Rule = Literal["append", "last", "first", "merge"]
-RULES: tuple[Rule, ...] = ("append", "last", "first", "merge")
 # Fields with a rule of their own in the hot path: a caller cannot change theirs.
 CORE_FIELDS = frozenset(
     (
@@ -101,36 +98,6 @@ CORE_FIELDS = frozenset(
         "message",
     )
 )
-
-# The rules of the known extensions. "tag": last non-empty; "details" and "executed": by index;
-# "drop": OpenAI's random padding, at whatever level it comes, is left out of the completion.
-_KNOWN_RULES: dict[str, str] = {
-    "obfuscation": "drop",
-    "citations": "last",
-    "search_results": "last",
-    "moderation": "last",
-    "prompt_filter_results": "last",
-    "content_filter_results": "last",
-    "x_groq": "merge",
-    "provider": "tag",
-    "native_finish_reason": "tag",
-    "channel": "tag",
-    "annotations": "append",
-    "images": "append",
-    "content_parts": "append",
-    "reasoning_details": "details",
-    "executed_tools": "executed",
-}
-
-_ENCODE = msgspec.json.encode
-_DECODE_ANY = msgspec.json.Decoder().decode
-
-
-def _copy(value: Any) -> Any:
-    """A deep copy of a JSON value (in C: msgspec round trip); immutable values as they are."""
-    if isinstance(value, dict | list):
-        return _DECODE_ANY(_ENCODE(value))
-    return value
 
 
 def _detach(obj: Any) -> Any:
@@ -169,19 +136,19 @@ class _Tool:
         self.signature: str | None = None
         self.extra: dict[str, Any] | None = None  # extra_content (Gemini via Orq)
         # Unknown keys of the call and of its function: last non-null, unless a rule says.
-        self.fields: _Fields | None = None
-        self.fn_fields: _Fields | None = None
+        self.fields: dict[str, Any] | None = None
+        self.fn_fields: dict[str, Any] | None = None
 
     def build(self) -> ToolCall:
-        function = _build(
+        function = build_output(
             FunctionCall,
-            self.fn_fields.build()[1] if self.fn_fields is not None else None,
+            build_fields(self.fn_fields)[1] if self.fn_fields else None,
             name=self.name,
             arguments="".join(self.args),
         )
-        return _build(
+        return build_output(
             ToolCall,
-            self.fields.build()[1] if self.fields is not None else None,
+            build_fields(self.fields)[1] if self.fields else None,
             id=self.id,
             type=self.type,
             function=function,
@@ -247,7 +214,7 @@ class _Choice:
         self.has_logprobs = False
         self.lp_content: list[TokenLogprob] | None = None
         self.lp_refusal: list[TokenLogprob] | None = None
-        self.ext: _ChoiceExt | None = None
+        self.ext: ChoiceExt | None = None
 
     def target(self, tc: ToolCallDelta) -> _Tool | None:
         """The call a tool-call delta continues, or ``None`` when it starts a new one.
@@ -312,9 +279,9 @@ class _Choice:
         audio = None
         if self.has_audio:
             data = base64.b64encode(b"".join(self.audio_data)).decode() if self.audio_data else None
-            audio = _build(
+            audio = build_output(
                 Audio,
-                ext.audio.build()[1] if ext is not None and ext.audio is not None else None,
+                build_fields(ext.audio)[1] if ext is not None and ext.audio else None,
                 id=self.audio_id,
                 expires_at=self.audio_expires,
                 data=data,
@@ -325,8 +292,8 @@ class _Choice:
         choice_fields: dict[str, Any] = {}
         choice_extra = None
         if ext is not None:
-            message_fields, message_extra = ext.message.build(_MESSAGE_FIELDS)
-            choice_fields, choice_extra = ext.choice.build(_CHOICE_FIELDS)
+            message_fields, message_extra = build_fields(ext.message, _MESSAGE_FIELDS)
+            choice_fields, choice_extra = build_fields(ext.choice, _CHOICE_FIELDS)
         fields = dict(
             role=self.role or "assistant",
             content=_join(self.content),
@@ -337,7 +304,12 @@ class _Choice:
             redacted_reasoning=_join(self.redacted),
             tool_calls=calls,
             function_call=(
-                FunctionCall(name=self.fn_name, arguments=_join(self.fn_args) or "")
+                build_output(
+                    FunctionCall,
+                    build_fields(ext.function)[1] if ext is not None and ext.function else None,
+                    name=self.fn_name,
+                    arguments=_join(self.fn_args) or "",
+                )
                 if self.function_call
                 else None
             ),
@@ -346,16 +318,16 @@ class _Choice:
         )
         if ext is not None and ext.snapshot:
             _fill_gaps(fields, message_extra, ext.snapshot)
-        message = _build(Message, message_extra, **fields)
+        message = build_output(Message, message_extra, **fields)
         logprobs = None
         if self.has_logprobs:
-            logprobs = _build(
+            logprobs = build_output(
                 ChoiceLogprobs,
-                ext.logprobs.build()[1] if ext is not None and ext.logprobs is not None else None,
+                build_fields(ext.logprobs)[1] if ext is not None and ext.logprobs else None,
                 content=None if self.lp_content is None else list(self.lp_content),
                 refusal=None if self.lp_refusal is None else list(self.lp_refusal),
             )
-        return _build(
+        return build_output(
             Choice,
             choice_extra,
             index=self.index,
@@ -391,15 +363,6 @@ _TOP_FIELDS = frozenset(
 )
 
 
-def _build(cls: type[_T], extra: Mapping[str, Any] | None, **fields: Any) -> _T:
-    """An output Struct, with ``extra`` (keys it does not declare) in a derived class."""
-    if not extra:
-        return cls(**fields)
-    derived: Any = derive_output(cast(type, cls), tuple(extra))
-    result: _T = derived(**fields, **{attr: extra[key] for attr, key in derived._extra_fields})
-    return result
-
-
 def _join(parts: list[str] | None) -> str | None:
     return None if parts is None else "".join(parts)
 
@@ -411,273 +374,7 @@ def _append(parts: list[str] | None, fragment: str) -> list[str]:
     return parts
 
 
-# -- provider extensions and unknown fields ------------------------------------------------------
-
-
-class _Text(list[str]):
-    """String fragments of a field merged by "append", joined when built."""
-
-    __slots__ = ()
-
-
-class _Items(list[Any]):
-    """Items of a list field merged by "append" (each already copied)."""
-
-    __slots__ = ()
-
-
-class _Object(dict[str, Any]):
-    """An object field merged by "append": each key merged by the same rule."""
-
-    __slots__ = ()
-
-
-def _accumulate(current: Any, value: Any) -> tuple[Any, int]:
-    """The generic "append" rule: ``value`` merged into ``current``; also the text it added."""
-    if isinstance(value, str):
-        if isinstance(current, _Text):
-            current.append(value)
-            return current, len(value)
-        return _Text((value,)), len(value)
-    if isinstance(value, list):
-        items = _copy(value)
-        if isinstance(current, _Items):
-            current.extend(items)
-            return current, len(items)
-        return _Items(items), len(items)
-    if isinstance(value, dict):
-        size = 0
-        target = current if isinstance(current, _Object) else _Object()
-        for key, item in value.items():
-            if item is not None:
-                target[key], added = _accumulate(target.get(key), item)
-                size += added
-        return target, size
-    return value, 0
-
-
-def _materialize(value: Any) -> Any:
-    """A fresh builtin value from merge state: nothing the state holds is handed out."""
-    if isinstance(value, _Text):
-        return "".join(value)
-    if isinstance(value, _Object):
-        return {key: _materialize(item) for key, item in value.items()}
-    if isinstance(value, _Details | _Executed):
-        return value.build()
-    return _copy(value)
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
-class _Details:
-    """``reasoning_details`` of one message: items with the same ``index`` are one detail."""
-
-    __slots__ = ("by_index", "items")
-
-    def __init__(self) -> None:
-        self.items: list[_Detail | Any] = []  # details, and items that are not objects, in order
-        self.by_index: dict[int, _Detail] = {}
-
-    def add(self, value: Any) -> int:
-        size = 0
-        for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, ReasoningDetail):
-                fields: Mapping[str, Any] = _struct_fields(item)
-            elif isinstance(item, dict):
-                fields = item
-            else:
-                self.items.append(_copy(item))
-                continue
-            index = _index(fields.get("index"))
-            detail = self.by_index.get(index) if index is not None else None
-            if detail is None:
-                detail = _Detail()
-                self.items.append(detail)
-                if index is not None:
-                    self.by_index[index] = detail
-            size += detail.add(fields)
-        return size
-
-    def build(self) -> list[Any]:
-        ordered = sorted(
-            range(len(self.items)),
-            key=lambda i: _index_order(self.items[i], i),
-        )
-        return [
-            item.build() if isinstance(item, _Detail) else _copy(item)
-            for item in (self.items[i] for i in ordered)
-        ]
-
-
-def _index(value: Any) -> int | None:
-    """An item's ``index`` when it is one (an int); any other value is just another key."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _index_order(item: Any, position: int) -> tuple[int, int, int]:
-    # By index, then the index-less items (and those of another kind) by appearance.
-    index = _index(item.fields.get("index")) if isinstance(item, _Detail) else None
-    return (1, 0, position) if index is None else (0, index, position)
-
-
-def _struct_fields(item: ReasoningDetail) -> dict[str, Any]:
-    fields = {name: getattr(item, name) for name in ReasoningDetail.__struct_fields__}
-    fields.update(item.extra)
-    return fields
-
-
-# Detail keys whose string fragments are concatenated, and those whose first value is kept.
-_DETAIL_TEXT = frozenset(("text", "summary", "data"))
-_DETAIL_FIRST = frozenset(("type", "id", "format", "signature", "index"))
-
-
-class _Detail:
-    """One merged reasoning detail: its keys in order of arrival, by their rules."""
-
-    __slots__ = ("fields",)
-
-    def __init__(self) -> None:
-        self.fields: dict[str, Any] = {}
-
-    def add(self, item: Mapping[str, Any]) -> int:
-        fields = self.fields
-        size = 0
-        for key, value in item.items():
-            if value is None:
-                continue
-            current = fields.get(key)
-            if key in _DETAIL_TEXT and isinstance(value, str):
-                if isinstance(current, _Text):
-                    current.append(value)
-                else:
-                    fields[key] = _Text((value,))
-                size += len(value)
-            elif key in _DETAIL_FIRST:
-                if _empty(current):
-                    fields[key] = _copy(value)
-            else:
-                fields[key] = _copy(value)
-        return size
-
-    def build(self) -> ReasoningDetail:
-        values = {key: _materialize(value) for key, value in self.fields.items()}
-        declared = ReasoningDetail.__struct_fields__
-        known = {k: v for k, v in values.items() if k in declared}
-        extra = {k: v for k, v in values.items() if k not in declared}
-        detail: ReasoningDetail = _build(ReasoningDetail, extra, **known)
-        return detail
-
-
-class _Executed:
-    """``executed_tools`` (Groq): merged by ``index``; each item restates its call key by key."""
-
-    __slots__ = ("by_index", "items")
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.by_index: dict[int, dict[str, Any]] = {}
-
-    def add(self, value: Any) -> int:
-        for item in value if isinstance(value, list) else (value,):
-            if not isinstance(item, dict):
-                self.items.append(_copy(item))
-                continue
-            index = _index(item.get("index"))
-            target = self.by_index.get(index) if index is not None else None
-            if target is None:
-                target = {}
-                self.items.append(target)
-                if index is not None:
-                    self.by_index[index] = target
-            for key, field in item.items():
-                if field is not None:
-                    target[key] = _copy(field)
-        return 0
-
-    def build(self) -> list[Any]:
-        return _copy(self.items)  # type: ignore[no-any-return]
-
-
-class _Fields:
-    """Merge state of the extension and unknown fields of one level (chunk, message...)."""
-
-    __slots__ = ("values",)
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def merge(self, key: str, value: Any, rule: str) -> int:
-        """Merge one non-null value by ``rule``; return the text it added."""
-        values = self.values
-        if rule == "drop":
-            return 0
-        if rule == "append":
-            values[key], size = _accumulate(values.get(key), value)
-            return size
-        if rule == "last":
-            values[key] = _copy(value)
-        elif rule == "tag":
-            if not _empty(value):
-                values[key] = _copy(value)
-        elif rule == "first":
-            if _empty(values.get(key)) and not _empty(value):
-                values[key] = _copy(value)
-        elif rule == "merge":
-            current = values.get(key)
-            if isinstance(value, dict):
-                target = current if isinstance(current, dict) else {}
-                for k, v in value.items():
-                    if v is not None:
-                        target[k] = _copy(v)
-                values[key] = target
-            else:
-                values[key] = _copy(value)
-        elif rule == "details":
-            current = values.get(key)
-            if not isinstance(current, _Details):
-                current = values[key] = _Details()
-            return current.add(value)
-        elif rule == "executed":
-            current = values.get(key)
-            if not isinstance(current, _Executed):
-                current = values[key] = _Executed()
-            return current.add(value)
-        return len(value) if isinstance(value, str) else 0
-
-    def build(
-        self, declared: frozenset[str] = frozenset()
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(the fields the output Struct declares, the others), as fresh builtins."""
-        known: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in self.values.items():
-            (known if key in declared else extra)[key] = _materialize(value)
-        return known, extra
-
-
-class _ChoiceExt:
-    """Extension and unknown fields of one choice, by level."""
-
-    __slots__ = ("audio", "choice", "logprobs", "message", "snapshot")
-
-    def __init__(self) -> None:
-        self.choice = _Fields()
-        self.message = _Fields()
-        self.logprobs: _Fields | None = None
-        self.audio: _Fields | None = None
-        # The last whole ``message`` a chunk sent beside its delta (Perplexity sends both).
-        self.snapshot: dict[str, Any] | None = None
-
-
-def _live_values(obj: Any) -> list[tuple[str, Any]]:
-    """(JSON key, value) of the live fields of a wire Struct that carry a value."""
-    return [
-        (key, value)
-        for attr, key in obj._live
-        if (value := getattr(obj, attr)) is not None and value is not UNSET
-    ]
+# -- extension state -----------------------------------------------------------------------------
 
 
 # -- the merge -----------------------------------------------------------------------------------
@@ -695,8 +392,9 @@ class Merger:
         "max_text_size",
         "max_tool_calls",
         "model",
-        "rules",
+        "planner",
         "service_tier",
+        "shapes",
         "system_fingerprint",
         "text_size",
         "top",
@@ -713,8 +411,9 @@ class Merger:
         self.max_choices = max_choices
         self.max_tool_calls = max_tool_calls
         self.max_text_size = max_text_size
-        # The caller's rules by field name, over the known rules; None when there are none.
-        self.rules = dict(rules) if rules else None
+        # The rules of extensions and unknown keys, per Struct class, the caller's over ours.
+        self.planner = Planner(rules)
+        self.shapes: dict[type, Shape] = {}  # the planner's, by chunk class, looked up inline
         self.text_size = 0
         # When a list, _apply_tools records the call each tool-call delta went to (for events).
         self._targets: list[_Tool] | None = None
@@ -725,13 +424,23 @@ class Merger:
         self.system_fingerprint: str | None = None
         self.service_tier: str | None = None
         self.usage: Usage | None = None
-        self.top: _Fields | None = None  # chunk-level extensions and unknown keys
+        self.top: dict[str, Any] | None = None  # chunk-level extensions and unknown keys
 
-    def add(self, chunk: ResponseBody2, ext: bool) -> None:
+    def shape(self, root: type[ResponseBody2]) -> Shape | None:
+        """What the merge reads beyond the declared fields in chunks of class ``root``: ``None``
+        for the declared class (the plain schema), whose chunks take the hot path alone."""
+        if not root._ext:
+            return None
+        shape = self.shapes.get(root)
+        if shape is None:
+            shape = self.shapes[root] = self.planner.shape(root)
+        return shape
+
+    def add(self, chunk: ResponseBody2, shape: Shape | None) -> None:
         """Merge one chunk, or raise without changing anything.
 
-        ``ext`` is ``chunk._ext``: whether its schema is wider than the declared one (the hot
-        path passes what it knows of the stream instead of reading it per chunk).
+        ``shape`` is ``self.shape(type(chunk))``: the hot path passes what it knows of the
+        stream's schema instead of looking it up per chunk.
 
         Raises:
             ChunkError: an impossible index or undecodable audio data.
@@ -741,7 +450,7 @@ class Merger:
             StreamError: the chunk carries a server error (its choices are merged first).
         """
         choices = chunk.choices
-        if self.text_size > self.max_text_size and _any_text(choices, ext):
+        if self.text_size > self.max_text_size and _any_text(choices, shape is not None):
             raise LimitExceededError(
                 "merged text is larger than the limit",
                 limit="max_text_size",
@@ -754,7 +463,7 @@ class Merger:
                 ch = choices[0]
                 st = states.get(ch.index)
                 delta = ch.delta
-                if delta is None and ext:
+                if delta is None and shape is not None:
                     delta = _delta(ch)
                 if st is None or (
                     delta is not None
@@ -766,14 +475,14 @@ class Merger:
                     self._check(choices)
                     if st is None:
                         st = states[ch.index] = _Choice(ch.index)
-                self.text_size += self._apply(st, ch, ext)
+                self.text_size += self._apply(st, ch, shape)
             else:
                 self._check(choices)
                 for ch in choices:
                     st = states.get(ch.index)
                     if st is None:
                         st = states[ch.index] = _Choice(ch.index)
-                    self.text_size += self._apply(st, ch, ext)
+                    self.text_size += self._apply(st, ch, shape)
         # Azure's filter chunks carry "" and 0 here: only a non-empty value counts as carried.
         if self.id is None and chunk.id:
             self.id = chunk.id
@@ -788,17 +497,18 @@ class Merger:
         usage = chunk.usage
         if usage is not None:
             self.usage = _detach(usage)
-        if ext:
-            self._apply_top(chunk)
+        if shape is not None:
+            merge = shape.merge
+            if merge is not None:
+                top = self.top
+                if top is None:
+                    top = self.top = {}
+                self.text_size += merge(top, self.choices, chunk)
+            if shape.error:
+                self._raise_error(chunk)
 
-    def _apply_top(self, chunk: ResponseBody2) -> None:
-        """Merge a chunk's extensions and unknown keys; raise for its in-band error."""
-        if chunk._live:
-            top = self.top
-            if top is None:
-                top = self.top = _Fields()
-            for key, value in _live_values(chunk):
-                self.text_size += top.merge(key, value, self._rule(key, "last"))
+    def _raise_error(self, chunk: ResponseBody2) -> None:
+        """Raise for a chunk's in-band error (a null one is no error)."""
         err = chunk.error
         if err:
             try:
@@ -808,14 +518,6 @@ class Merger:
             raise StreamError(
                 err.message or "(no message)", code=err.code, type=err.type, payload=payload
             )
-
-    def _rule(self, key: str, default: str) -> str:
-        rules = self.rules
-        if rules is not None:
-            rule = rules.get(key)
-            if rule is not None:
-                return rule
-        return _KNOWN_RULES.get(key, default)
 
     def _check(self, choices: list[ChunkChoice]) -> None:
         states = self.choices
@@ -877,19 +579,22 @@ class Merger:
                 value=limit,
             )
 
-    def _apply(self, st: _Choice, ch: ChunkChoice, ext: bool) -> int:
-        """Merge one choice's delta; return the size of the text it added."""
+    def _apply(self, st: _Choice, ch: ChunkChoice, shape: Shape | None) -> int:
+        """Merge one choice's delta; return the size of the text it added.
+
+        ``shape`` is given for a chunk whose schema is wider than the declared one.
+        """
         size = 0
         delta = ch.delta
-        if delta is None and ext:
+        if delta is None and shape is not None:
             delta = _delta(ch)
         if delta is not None:
             content = delta.content
             if content is not None:
-                if ext and type(content) is list:
+                if shape is not None and shape.parts and type(content) is list:
                     size = self._apply_parts(st, content)
                 else:
-                    # A list only in a widened schema (``ext``): a string here.
+                    # A list only in a widened schema (``shape``): a string here.
                     text: str = content  # type: ignore[assignment]
                     size = len(text)
                     if st.content is None:
@@ -899,7 +604,7 @@ class Merger:
             if st.role is None and delta.role:
                 st.role = delta.role
             if delta.tool_calls:
-                size += _apply_tools(st, delta.tool_calls, self._targets, self if ext else None)
+                size += _apply_tools(st, delta.tool_calls, self._targets, shape)
             if delta.refusal is not None:
                 st.refusal = _append(st.refusal, delta.refusal)
                 size += len(delta.refusal)
@@ -916,8 +621,6 @@ class Merger:
                 or delta.redacted_reasoning is not None
             ):
                 size += _apply_rare(st, delta)
-            if ext and delta._live:
-                size += self._apply_fields(st, delta)
         if ch.finish_reason:
             st.reason = ch.finish_reason
         logprobs = ch.logprobs
@@ -935,60 +638,53 @@ class Merger:
                     st.lp_refusal = list(logprobs.refusal)
                 else:
                     st.lp_refusal.extend(logprobs.refusal)
-            if ext:
-                size += self._apply_logprobs_ext(st, logprobs)
-        if ext and ch._live:
-            size += self._apply_choice_fields(st, ch)
+        if shape is not None and shape.rare:
+            size += self._apply_rare_fields(st, ch, delta, shape)
         return size
 
-    def _ext(self, st: _Choice) -> _ChoiceExt:
+    def _ext(self, st: _Choice) -> ChoiceExt:
         ext = st.ext
         if ext is None:
-            ext = st.ext = _ChoiceExt()
+            ext = st.ext = ChoiceExt()
         return ext
 
-    def _apply_fields(self, st: _Choice, delta: Delta) -> int:
-        """Merge a delta's extensions and unknown keys into the message's."""
-        fields = self._ext(st).message
-        size = 0
-        for key, value in _live_values(delta):
-            size += fields.merge(key, value, self._rule(key, "append"))
-        audio = delta.audio
-        if audio is not None and audio._live:
-            ext = self._ext(st)
-            if ext.audio is None:
-                ext.audio = _Fields()
-            for key, value in _live_values(audio):
-                size += ext.audio.merge(key, value, self._rule(key, "last"))
-        return size
-
-    def _apply_choice_fields(self, st: _Choice, ch: ChunkChoice) -> int:
-        fields = self._ext(st).choice
-        size = 0
-        for key, value in _live_values(ch):
-            if key == "message":
-                # Alone, it was merged as the delta. Beside a delta it restates the message so
-                # far: kept to fill, when built, what the deltas left empty.
-                if ch.delta is not None and isinstance(value, Delta):
-                    self._ext(st).snapshot = msgspec.to_builtins(value)
-                continue
-            size += fields.merge(key, value, self._rule(key, "last"))
-        return size
-
-    def _apply_logprobs_ext(self, st: _Choice, logprobs: ChoiceLogprobs) -> int:
-        # Entries with unknown keys may hold mutable values: the state keeps its own copies.
-        for entries, name in ((logprobs.content, "lp_content"), (logprobs.refusal, "lp_refusal")):
-            if entries and any(type(e)._mutable for e in entries):
-                kept: list[TokenLogprob] = getattr(st, name)
-                kept[len(kept) - len(entries) :] = [_detach(e) for e in entries]
-        if not logprobs._live:
-            return 0
+    def _apply_rare_fields(
+        self, st: _Choice, ch: ChunkChoice, delta: Delta | None, shape: Shape
+    ) -> int:
+        """Merge the unknown keys of a delta's audio, legacy function call and logprobs, and a
+        message sent beside a delta."""
         ext = self._ext(st)
-        if ext.logprobs is None:
-            ext.logprobs = _Fields()
         size = 0
-        for key, value in _live_values(logprobs):
-            size += ext.logprobs.merge(key, value, self._rule(key, "last"))
+        if delta is not None:
+            if shape.audio and delta.audio is not None:
+                if ext.audio is None:
+                    ext.audio = {}
+                size += merge_fields(ext.audio, delta.audio, shape.audio)
+            if shape.function and delta.function_call is not None:
+                if ext.function is None:
+                    ext.function = {}
+                size += merge_fields(ext.function, delta.function_call, shape.function)
+        logprobs = ch.logprobs
+        if logprobs is not None:
+            if shape.entries_mutable:
+                # Entries with unknown keys may hold mutable values: the state keeps copies.
+                for entries, name in (
+                    (logprobs.content, "lp_content"),
+                    (logprobs.refusal, "lp_refusal"),
+                ):
+                    if entries:
+                        kept: list[TokenLogprob] = getattr(st, name)
+                        kept[len(kept) - len(entries) :] = [_detach(e) for e in entries]
+            if shape.logprobs:
+                if ext.logprobs is None:
+                    ext.logprobs = {}
+                size += merge_fields(ext.logprobs, logprobs, shape.logprobs)
+        if shape.message and ch.delta is not None:
+            # Alone, a message was merged as the delta. Beside one, it restates the message so
+            # far: kept to fill, when built, what the deltas left empty.
+            message = ch.message
+            if isinstance(message, Delta):
+                ext.snapshot = msgspec.to_builtins(message)
         return size
 
     def _apply_parts(self, st: _Choice, parts: list[Any]) -> int:
@@ -1020,7 +716,7 @@ class Merger:
                         continue
             kept.append(part)
         if kept:
-            size += self._ext(st).message.merge("content_parts", kept, "append")
+            append(self._ext(st).message, "content_parts", kept)
         return size
 
     def finish(self) -> None:
@@ -1031,9 +727,9 @@ class Merger:
         known: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         if self.top is not None:
-            known, extra = self.top.build(_TOP_FIELDS)
+            known, extra = build_fields(self.top, _TOP_FIELDS)
         usage = _groq_usage(known.get("x_groq")) if self.usage is None else _detach(self.usage)
-        return _build(
+        return build_output(
             ChatCompletion,
             extra,
             id=self.id,
@@ -1060,33 +756,18 @@ def _groq_usage(x_groq: Any) -> Usage | None:
 
 
 def _delta(ch: ChunkChoice) -> Delta | None:
-    """A choice's delta, or its whole ``message`` (a non-streamed body's, some servers' chunks).
-
-    A message's tool calls carry no ``index``: their position is their index.
-    """
+    """A choice's delta, or its whole ``message`` standing for one (see ``message_delta``)."""
     delta = ch.delta
-    if delta is not None:
-        return delta
-    message = ch.message
-    if not message:
-        return None
-    calls = message.tool_calls
-    if calls and any(tc.index is None for tc in calls):
-        calls = [
-            msgspec.structs.replace(tc, index=i) if tc.index is None else tc
-            for i, tc in enumerate(calls)
-        ]
-        message = msgspec.structs.replace(message, tool_calls=calls)
-    return message
+    return delta if delta is not None else message_delta(ch)
 
 
 def _apply_tools(
     st: _Choice,
     tcs: list[ToolCallDelta],
     targets: list[_Tool] | None,
-    merger: Merger | None,
+    shape: Shape | None,
 ) -> int:
-    """Merge tool-call deltas; ``merger`` is given when they may carry unknown keys."""
+    """Merge tool-call deltas; ``shape`` is given when they may carry unknown keys."""
     size = 0
     for tc in tcs:
         call = st.target(tc)
@@ -1120,17 +801,15 @@ def _apply_tools(
             if call.extra is None:
                 call.extra = {}
             _first_non_empty(call.extra, extra)
-        if merger is not None:
-            if tc._live:
+        if shape is not None:
+            if shape.tool:
                 if call.fields is None:
-                    call.fields = _Fields()
-                for key, value in _live_values(tc):
-                    size += call.fields.merge(key, value, merger._rule(key, "last"))
-            if fn is not None and fn._live:
+                    call.fields = {}
+                size += merge_fields(call.fields, tc, shape.tool)
+            if fn is not None and shape.function:
                 if call.fn_fields is None:
-                    call.fn_fields = _Fields()
-                for key, value in _live_values(fn):
-                    size += call.fn_fields.merge(key, value, merger._rule(key, "last"))
+                    call.fn_fields = {}
+                size += merge_fields(call.fn_fields, fn, shape.function)
     return size
 
 
@@ -1140,7 +819,7 @@ def _first_non_empty(target: dict[str, Any], value: Mapping[str, Any]) -> None:
         current = target.get(key)
         if isinstance(item, dict) and isinstance(current, dict):
             _first_non_empty(current, item)
-        elif _empty(current) and not _empty(item):
+        elif current in (None, "", [], {}) and item not in (None, "", [], {}):
             target[key] = _copy(item)
 
 
@@ -1203,5 +882,5 @@ def _has_text(ch: ChunkChoice, ext: bool) -> bool:
         or (d.audio is not None and (d.audio.data or d.audio.transcript))
         or (fc is not None and fc.arguments)
         or any(tc.function is not None and tc.function.arguments for tc in d.tool_calls or ())
-        or (ext and any(not _empty(value) for _, value in _live_values(d)))
+        or (ext and has_value(d))
     )

@@ -27,7 +27,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import msgspec
 from msgspec import UNSET
@@ -57,6 +57,7 @@ __all__ = [
     "ChunkDecoder",
     "Schema",
     "as_usage",
+    "build_output",
     "derive_output",
     "whole_numbers",
 ]
@@ -377,6 +378,8 @@ class Schema:
         derived: dict[type, type] = {}
         for cls in _post_order(ResponseBody2):
             derived[cls] = _derive(cls, by_class.get(cls, {}), derived, self.ext)
+        # Whether a delta's content may be a list of parts: the merge checks for one only then.
+        type.__setattr__(derived[ResponseBody2], "_parts", (Delta, "content", WIDE) in needs)
         self.root: type[ResponseBody2] = derived[ResponseBody2]
         self.extras = sum(kind == EXTRA for _, _, kind in needs)
         self.strict = msgspec.json.Decoder(self.root)
@@ -422,6 +425,7 @@ def _derive(cls: type, needs: dict[str, set[int]], derived: Mapping[type, type],
     flags: dict[str, Any] = {"_live": tuple(live), "_mutable": mutable or bool(extras)}
     if cls is ResponseBody2:
         flags["_ext"] = ext
+        flags["_classes"] = dict(derived)  # the Struct derived for each nested class
     return _subclass(cls, fields, extras, flags)
 
 
@@ -560,6 +564,18 @@ def whole_numbers(value: Any, cls: type = ResponseBody2) -> Any:
                 item = whole_numbers(item, field.children[0])
         out[key] = item
     return out
+
+
+_T = TypeVar("_T")
+
+
+def build_output(cls: type[_T], extra: Mapping[str, Any] | None, **fields: Any) -> _T:
+    """An output Struct, with ``extra`` (keys it does not declare) in a derived class."""
+    if not extra:
+        return cls(**fields)
+    derived: Any = derive_output(cast(type, cls), tuple(extra))
+    result: _T = derived(**fields, **{attr: extra[key] for attr, key in derived._extra_fields})
+    return result
 
 
 # -- merged output -----------------------------------------------------------------------------
