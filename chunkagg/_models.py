@@ -4,24 +4,21 @@ Declarations only: no merge logic, no framing, no decoders (``_schema`` builds t
 follow the seed (``ResponseBody2``) and the OpenAI chat-completions format; the README's "Merge
 policy" and "Provider extensions" sections give the rule of every field.
 
-Every Struct has two kinds of field:
+The wire Structs declare the fields OpenAI defines, typed strictly (a wrong type there is a bad
+chunk), and forbid any other key: an OpenAI stream decodes into exactly these classes. The
+providers' extensions (``reasoning_details``, ``citations``, ``provider``...) are read here as
+properties, typed, ``None``/``UNSET`` when absent; a stream that carries one, or a key nobody
+declared, decodes into subclasses that ``_schema`` derives to declare them, so nothing a server
+sent is lost (``extra`` gives the undeclared ones by JSON key). Usage keys are all declared.
 
-- the fields OpenAI defines (``content``, ``tool_calls``, ``usage``...), typed strictly: a wrong
-  type there is a bad chunk;
-- the extensions providers add (``reasoning_details``, ``annotations``, ``citations``,
-  ``provider``, usage ``cost``...), declared so that they decode in C and read as typed
-  attributes. A value of another type than documented is kept anyway (``_schema`` retypes the
-  field as ``Any`` for that stream): an extension is never an error.
+Wire Structs are frozen, and the lists a merged completion shares with them (a token's ``bytes``
+and ``top_logprobs``) are tuples: nothing a caller holds can change a merge under way.
 
-A key no Struct declares is never dropped either: ``_schema`` derives, for the streams that carry
-one, a subclass that declares it (see ``extra``). Wire Structs are frozen, and the lists a merged
-completion shares with them are tuples, so nothing a caller holds can change a merge under way.
-
-Defaults: ``None`` for what OpenAI defines (so ``delta.content is None`` reads as usual) and for
-extensions on Structs that leave ``None`` out when encoding; ``UNSET`` for the extensions of the
-chunk and of a choice, which encode in full, so that re-encoding a chunk never adds a key the
-server did not send. JSON numbers that may be integers or floats are typed ``int | float``, so a
-``created`` of ``1727346176`` stays an ``int``.
+Defaults: ``None`` for what OpenAI defines (so ``delta.content is None`` reads as usual);
+``UNSET`` for the chunk's ``error`` and the extensions of a chunk and of a choice, which encode
+in full, so that re-encoding a chunk never adds a key the server did not send. JSON numbers that
+may be integers or floats are typed ``int | float``, so a ``created`` of ``1727346176`` stays an
+``int``.
 """
 
 from __future__ import annotations
