@@ -1402,3 +1402,100 @@ def test_absurd_indices_bounded_by_configured_limits() -> None:
     completion = merged(below, max_choices=3, max_tool_calls=2)
     assert [c.index for c in completion.choices] == [2]
     assert calls(completion) == [("c", "f", "")]
+
+
+# -- providers' extensions (quirks.md "Merging", the rows after obfuscation) ------------------
+
+
+def test_providers_extensions_kept_each_by_its_rule_never_an_error() -> None:
+    # seen in: OpenRouter, Perplexity, Groq, DeepSeek, xAI, Azure, OpenAI
+    detail = {"type": "reasoning.text", "text": "th", "index": 0}
+    stream = sse(
+        chunk(
+            {**choice(role="assistant", reasoning_details=[detail]), "native_finish_reason": None},
+            provider="Fireworks",
+            citations=["https://a.example"],
+            moderation={"input": {"flagged": False}},
+        ),
+        chunk(
+            {
+                **choice(
+                    content="Hi",
+                    reasoning_details=[{**detail, "text": "ink", "signature": "sig"}],
+                    annotations=[{"type": "url_citation", "url_citation": {"url": "u"}}],
+                ),
+                "content_filter_results": {"hate": {"filtered": False}},
+            },
+            citations=["https://a.example", "https://b.example"],
+        ),
+        chunk(
+            {**choice(finish_reason="stop"), "native_finish_reason": "end_turn"},
+            x_groq={"id": "req_1"},
+            usage={**USAGE, "cost": 0.0012, "prompt_cache_hit_tokens": 4, "queue_time": 0.01},
+            prompt_filter_results=[{"prompt_index": 0}],
+        ),
+    )
+    completion = merged(stream)
+    data = completion.to_dict()
+    assert data["provider"] == "Fireworks"
+    assert data["citations"] == ["https://a.example", "https://b.example"]
+    assert data["moderation"] == {"input": {"flagged": False}}
+    assert data["x_groq"] == {"id": "req_1"}
+    assert data["prompt_filter_results"] == [{"prompt_index": 0}]
+    assert data["usage"] == {
+        **USAGE,
+        "cost": 0.0012,
+        "prompt_cache_hit_tokens": 4,
+        "queue_time": 0.01,
+    }
+    ch = data["choices"][0]
+    assert (ch["finish_reason"], ch["native_finish_reason"]) == ("stop", "end_turn")
+    assert ch["content_filter_results"] == {"hate": {"filtered": False}}
+    assert ch["message"]["reasoning_details"] == [
+        {"type": "reasoning.text", "text": "think", "signature": "sig", "index": 0}
+    ]
+    assert ch["message"]["annotations"] == [{"type": "url_citation", "url_citation": {"url": "u"}}]
+
+
+def test_delta_content_as_typed_parts_text_and_thinking_never_an_error() -> None:
+    # seen in: Mistral reasoning models (Magistral)
+    def thinking(text: str) -> Json:
+        return {"type": "thinking", "thinking": [{"type": "text", "text": text}]}
+
+    stream = sse(
+        chunk(choice(role="assistant", content=[thinking("2+2")])),
+        chunk(choice(content=[thinking(" is 4")])),
+        chunk(choice(content=[{"type": "text", "text": "2 + 2"}])),
+        chunk(choice(content=" = 4", finish_reason="stop")),
+        chunk(choice(content=[{"type": "reference", "reference_ids": [1]}])),
+    )
+    message = merged(stream).choices[0].message
+    assert (message.content, message.reasoning) == ("2 + 2 = 4", "2+2 is 4")
+    assert message.content_parts == [{"type": "reference", "reference_ids": [1]}]
+
+
+def test_a_field_never_seen_before_kept_by_the_generic_rule() -> None:
+    # seen in: the next provider
+    stream = sse(
+        chunk({**choice(content="a", trace="x", meta={"n": 1}), "score": 1}, region="eu"),
+        chunk({**choice(content="b", trace="y", meta={"m": 2}), "score": 2}, region="us"),
+    )
+    data = merged(stream).to_dict()
+    assert data["region"] == "us"
+    assert data["choices"][0]["score"] == 2
+    message = data["choices"][0]["message"]
+    assert (message["trace"], message["meta"]) == ("xy", {"n": 1, "m": 2})
+
+
+def test_usage_only_in_x_groq_usage_fills_usage() -> None:
+    # seen in: Groq (before late 2025)
+    groq_usage = {**USAGE, "queue_time": 0.02}
+    stream = sse(
+        chunk(choice(role="assistant", content="Hi"), x_groq={"id": "req_1"}),
+        chunk(choice(finish_reason="stop"), x_groq={"id": "req_1", "usage": groq_usage}),
+    )
+    completion = merged(stream)
+    assert completion.to_dict()["usage"] == groq_usage
+    assert completion.x_groq == {"id": "req_1", "usage": groq_usage}
+    both = merged(sse(chunk(choice(content="x"), x_groq={"usage": groq_usage}, usage=USAGE)))
+    assert both.to_dict()["usage"] == USAGE  # a top-level usage wins
