@@ -17,6 +17,7 @@ from ._errors import (
     AccumulatorClosedError,
     ChunkAggError,
     ChunkError,
+    EmptyStreamError,
     IncompleteStreamError,
     StreamError,
 )
@@ -52,6 +53,7 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "de
 DEFAULT_MAX_EVENT_SIZE = 4 * 1024 * 1024
 
 _DECODE_ERRORS = DECODE_ERRORS
+_DONE = b"[DONE]"
 _ValidationError = msgspec.ValidationError
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
 _any_decoder = msgspec.json.Decoder()
@@ -108,7 +110,16 @@ class Accumulator:
         completion = acc.finalize()
     """
 
-    __slots__ = ("_closed", "_decoder", "_done", "_events", "_framer", "_merger", "_tracker")
+    __slots__ = (
+        "_closed",
+        "_decoder",
+        "_done",
+        "_events",
+        "_framer",
+        "_head",
+        "_merger",
+        "_tracker",
+    )
 
     def __init__(
         self,
@@ -124,8 +135,11 @@ class Accumulator:
         """Create an accumulator for one stream.
 
         Args:
-            format: ``"sse"`` (``data:`` events), ``"ndjson"`` (one JSON chunk per line) or
-                ``"auto"``: NDJSON when the first non-blank byte is ``{``, else SSE.
+            format: ``"sse"`` (``data:`` events), ``"ndjson"`` (one JSON chunk per line),
+                ``"json"`` (one JSON document: a non-streamed ``chat.completion`` body, which
+                ``finalize()`` returns as it is), or ``"auto"``: SSE, unless the first non-blank
+                byte is ``{``: then NDJSON if the first line is a whole object, else one JSON
+                document.
             max_event_size: largest event in bytes; it also bounds the unparsed buffer, which
                 never holds more than one partial event.
             max_choices: choice indices must be below this.
@@ -149,8 +163,8 @@ class Accumulator:
         ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, not {value!r}")
-        if format not in ("auto", "sse", "ndjson"):
-            raise ValueError(f"format must be 'auto', 'sse' or 'ndjson', not {format!r}")
+        if format not in ("auto", "sse", "ndjson", "json"):
+            raise ValueError(f"format must be 'auto', 'sse', 'ndjson' or 'json', not {format!r}")
         for name, rule in (rules or {}).items():
             if rule not in RULES:
                 raise ValueError(f"rule for {name!r} must be one of {RULES}, not {rule!r}")
@@ -164,6 +178,7 @@ class Accumulator:
         self._events = 0
         self._done = False
         self._closed = False
+        self._head = b""  # the stream's first bytes, to say what arrived when no chunk did
 
     @property
     def done(self) -> bool:
@@ -224,45 +239,67 @@ class Accumulator:
             if isinstance(data, memoryview):
                 data = data.tobytes()
             elif not isinstance(data, bytes | bytearray):
-                raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
+                raise TypeError(_not_bytes("feed()", data))
         if self._closed:
             raise AccumulatorClosedError("feed() after finalize()")
         framer = self._framer
         if data:
+            if len(self._head) < _HEAD:
+                self._head += data[: _HEAD - len(self._head)]
             framer.feed(data)
         return self._drain() if framer.frames else []
 
-    def add(
-        self, chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson
-    ) -> ResponseBody2:
+    def add(self, chunk: Any) -> ResponseBody2 | None:
         """Merge a chunk that was already decoded (for callers who parse the stream themselves).
 
         Args:
             chunk: one ``ResponseBody2`` (``decode_chunk`` makes one from JSON), a ``dict`` of
-                the chunk's JSON, or a pydantic model of it, such as the openai or Orq SDKs'
-                ``ChatCompletionChunk``.
+                the chunk's JSON, a pydantic model of it (the openai SDK's
+                ``ChatCompletionChunk``, the Orq SDK's chunk model), or an SSE event object that
+                holds one of those, or the chunk's JSON text, as ``data`` (the Orq SDK's stream
+                items, httpx-sse's and the openai SDK's ``ServerSentEvent``). An event whose
+                ``event`` is ``error`` is the server's error.
 
         Returns:
-            The chunk as a ``ResponseBody2``.
+            The chunk as a ``ResponseBody2``, or ``None`` for an event that holds no chunk
+            (``[DONE]``, which sets ``done``, or a keep-alive).
 
         Raises:
             ChunkError, StreamError, LimitExceededError: as for ``feed()``; the error names the
-                chunk's number among the events and added chunks, and no byte offset.
+                chunk's number among the events and added chunks, and no byte offset. A
+                ``ChunkError`` also for an object that is no chunk (a LangChain message, a JSON
+                object of another API): the message says what it was.
             AccumulatorClosedError: ``finalize()`` was already called.
-            TypeError: ``chunk`` is neither a ``ResponseBody2``, a mapping, nor a pydantic model.
+            TypeError: ``chunk`` is none of the above (bytes: use ``feed()``).
         """
-        if not isinstance(chunk, ResponseBody2 | Mapping) and not callable(
-            getattr(chunk, "model_dump_json", None)
+        data, event = _unwrap(chunk)
+        if not isinstance(data, ResponseBody2 | Mapping | str | bytes | bytearray) and not callable(
+            getattr(data, "model_dump_json", None)
         ):
-            raise TypeError(
-                "add() takes a ResponseBody2, a dict or a pydantic model, "
-                f"not {type(chunk).__name__}"
-            )
+            if data is None and event is not chunk:
+                return None  # an event without data: a keep-alive (the Orq SDK yields these)
+            raise TypeError(_not_a_chunk(chunk))
+        if isinstance(data, str | bytes | bytearray) and event is chunk:
+            raise TypeError(_not_a_chunk(chunk))  # JSON text only as an event object's data
         if self._closed:
             raise AccumulatorClosedError("add() after finalize()")
         self._events += 1
         try:
-            decoded = _as_chunk(self._decoder, chunk)
+            if getattr(event, "event", None) == "error" or (
+                isinstance(event, Mapping) and event.get("event") == "error"
+            ):
+                raise _error_event(_as_payload(data))
+            if isinstance(data, str | bytes | bytearray):
+                payload = bytes(data.encode() if isinstance(data, str) else data).strip()
+                what = classify(payload)
+                if what == DONE:
+                    self._done = True
+                    return None
+                if what == SKIP:
+                    return None
+                decoded = _decode_or_raise(self._decoder, payload)
+            else:
+                decoded = _as_chunk(self._decoder, data)
             merger = self._merger
             merger.add(decoded, merger.shape(type(decoded)))
         except ChunkAggError as exc:
@@ -282,6 +319,8 @@ class Accumulator:
         Raises:
             IncompleteStreamError: the stream ended inside an event. Everything before it is
                 merged: call ``finalize()`` again, or ``snapshot()``, for the partial result.
+            EmptyStreamError: not a single chunk arrived (an empty body, an HTML page, a JSON
+                body of another API...): the message says what did.
             ChunkError, StreamError, LimitExceededError: a buffered event was bad, as for
                 ``feed()``; again, a second ``finalize()`` returns what was merged.
         """
@@ -289,8 +328,17 @@ class Accumulator:
             self._closed = True
             self._framer.close()
         self._drain()
-        self._merger.finish()
-        return self._merger.build()
+        merger = self._merger
+        merger.finish()
+        if merger.empty:
+            received = self._framer.received
+            raise EmptyStreamError(
+                _what_arrived(self._head, received, self._events, self._done),
+                received=received,
+                head=self._head,
+                events=self._events,
+            )
+        return merger.build()
 
     def snapshot(self) -> ChatCompletion:
         """Return the completion merged so far, without ending the stream or changing state."""
@@ -329,22 +377,29 @@ class Accumulator:
     def _batch(
         self,
         kind: int,
-        payloads: list[bytes],
+        run: list[bytes] | tuple[list[bytes], int],
         offset: int,
         out: list[ResponseBody2],
         position: int,
     ) -> None:
         """Decode and merge a run of one-line ``data:`` events: the per-chunk hot path.
 
-        ``position`` is where the run's frame sits in the queue, plus one.
+        ``run`` is the payloads, or (payloads, first) for a run resumed after a bad event: the
+        rest of a run is never copied, so catching and resuming over many bad events stays
+        linear. ``position`` is where the run's frame sits in the queue, plus one.
         """
+        if type(run) is tuple:
+            payloads, first = run
+        else:
+            payloads, first = run, 0  # type: ignore[assignment]
         append = out.append
         merge = self._merger.add
         decoder = self._decoder
         decode = decoder.decode
         shape = self._merger.shape(decoder.schema.root)
         skipped = 0  # keep-alives and empty data: not events, as on the line path
-        for k, payload in enumerate(payloads):
+        for k in range(first, len(payloads)):
+            payload = payloads[k]
             try:
                 try:
                     chunk = decode(payload)
@@ -367,34 +422,36 @@ class Accumulator:
                 # Consume this event only: the rest of the run stays queued for the next call.
                 _attach(exc, payload)
                 step = BATCH_STEP[kind]
-                start = offset + sum(map(len, payloads[:k])) + step * k
-                self._events += k + 1 - skipped
+                start = offset + sum(map(len, payloads[first:k])) + step * (k - first)
+                self._events += k + 1 - first - skipped
                 exc._locate(self._events, start)
-                rest = payloads[k + 1 :]
-                if rest:
-                    self._framer.frames.insert(position, (kind, start + len(payload) + step, rest))
+                if k + 1 < len(payloads):
+                    resume = (kind, start + len(payload) + step, (payloads, k + 1))
+                    self._framer.frames.insert(position, resume)
                 raise
             append(chunk)
-        self._events += len(payloads) - skipped
+        self._events += len(payloads) - first - skipped
 
     def _slow_frame(self, kind: int, payload: bytes) -> ResponseBody2:
         if kind == FAULT:
             raise self._framer.faults.pop(0)
         if kind == ERROR:
             raise _error_event(payload)
-        # TAIL: the last event of a stream that ended without closing it.
+        # TAIL: the last event of a stream that ended without closing it (or a whole body).
         try:
             return _decode_or_raise(self._decoder, payload)
         except ChunkError as error:
             exc = error.__cause__ or error
-            # Typed decoding may stop at a wrong type before reaching the cut ("[DO" is an
-            # array): whether the JSON itself is whole decides between the two errors.
+            # Typed decoding may stop at a wrong type before reaching the cut: what the JSON
+            # itself says decides. Cut short ("truncated", or a "[DONE]" cut) is an incomplete
+            # stream, which retrying may mend; whole but wrong, or malformed, is a bad chunk.
             try:
                 _any_decoder.decode(payload)
-            except _DECODE_ERRORS:
-                raise IncompleteStreamError(
-                    f"stream ended inside an event, whose JSON does not parse ({exc})", payload
-                ) from exc
+            except _DECODE_ERRORS as syntax:
+                if "truncated" in str(syntax) or _DONE.startswith(payload):
+                    raise IncompleteStreamError(
+                        f"stream ended inside an event, whose JSON is cut short ({exc})", payload
+                    ) from exc
             raise
 
 
@@ -451,4 +508,87 @@ def _error_event(payload: bytes) -> StreamError:
         code=code if isinstance(code, int | str) else None,
         type=kind if isinstance(kind, str) else None,
         payload=err,
+    )
+
+
+# The first bytes of a stream kept to say what arrived when no chunk did.
+_HEAD = 64
+# The keys of an SSE event object (the Orq SDK's stream items hold only ``data``).
+_EVENT_KEYS = frozenset(("data", "event", "id", "retry"))
+_MISSING = object()
+
+
+def _unwrap(item: Any) -> tuple[Any, Any]:
+    """(what to merge, the event object it came in): an SSE event object's ``data``, or the
+    item itself (then the second is the item too)."""
+    if isinstance(item, ResponseBody2):
+        return item, item
+    if isinstance(item, Mapping):
+        if "data" in item and _EVENT_KEYS.issuperset(item):
+            return item["data"], item
+        return item, item
+    data = getattr(item, "data", _MISSING)
+    if data is not _MISSING and getattr(item, "choices", _MISSING) is _MISSING:
+        return data, item
+    return item, item
+
+
+def _as_payload(data: Any) -> bytes:
+    """An error event's data as the bytes ``_error_event`` reads."""
+    if isinstance(data, bytes | bytearray):
+        return bytes(data)
+    if isinstance(data, str):
+        return data.encode("utf-8", "replace")
+    if callable(getattr(data, "model_dump_json", None)):
+        return str(data.model_dump_json()).encode()
+    try:
+        return msgspec.json.encode(data)
+    except (TypeError, ValueError):
+        return repr(data).encode()
+
+
+def _not_bytes(where: str, data: object) -> str:
+    kind = type(data).__name__
+    if isinstance(data, str):
+        return (
+            f"{where} takes the raw body as bytes, not str: pass the bytes you read "
+            "(response.iter_bytes(), not iter_text()), or text.encode()"
+        )
+    return (
+        f"{where} takes bytes (any slice of the raw body), not {kind}: decoded chunks go to add()"
+    )
+
+
+def _not_a_chunk(item: object) -> str:
+    kind = type(item).__name__
+    if isinstance(item, bytes | bytearray | memoryview | str):
+        return f"add() takes a decoded chunk, not {kind}: the raw body goes to feed() as bytes"
+    return (
+        "add() takes a chunk (a ResponseBody2, a dict, a pydantic model, or an SSE event object "
+        f"holding one as data), not {kind}"
+    )
+
+
+def _what_arrived(head: bytes, received: int, events: int, done: bool) -> str:
+    """Why a stream gave no chunk, from what it started with."""
+    if not received:
+        return "no chunk at all: the stream is empty"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    start = repr(head[:_HEAD].decode("utf-8", "replace")) + ("..." if received > _HEAD else "")
+    if not text:
+        return f"no chunk at all: {received} bytes of blank lines"
+    if text[:1] == b"<":
+        return (
+            f"no chunk at all: the stream looks like HTML or XML, an error page? (starts {start})"
+        )
+    if events and done and events == 1:
+        return "no chunk at all: the stream held only [DONE]"
+    if events:
+        return (
+            f"no chunk at all: {events} events, none of them a chunk with any of a chunk's "
+            f"fields (starts {start})"
+        )
+    return (
+        f"no chunk at all: {received} bytes without a single SSE data: event or JSON line "
+        f"(starts {start})"
     )

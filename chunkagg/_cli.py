@@ -1,7 +1,9 @@
 """The command line: ``chunkagg FILE|-`` prints the merged completion as JSON.
 
 The only module that does I/O. It reads the stream in blocks, feeds an ``Accumulator`` and writes
-the completion (or a clear error and a non-zero exit) when the input ends.
+the completion (or a clear error and a non-zero exit) when the input ends. Every input gets a
+message and an exit status: 0 merged, 1 a bad stream (or, with ``--keep-going``, faults skipped),
+2 an unreadable input or bad usage.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from collections.abc import Sequence
 from typing import BinaryIO
 
 import msgspec
-import orjson
 
 from ._accumulator import Accumulator
-from ._errors import ChunkAggError
+from ._errors import ChunkAggError, ChunkError, EmptyStreamError
+from ._models import ChatCompletion
 
 __all__ = ["main"]
 
@@ -43,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the live events (one JSON object per line) before the completion",
     )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="skip bad events (each reported on stderr) and print what merged; exit 1 if any",
+    )
+    from . import __version__  # the package root imports this module's siblings first
+
+    parser.add_argument("--version", action="version", version=f"chunkagg {__version__}")
     return parser
 
 
@@ -77,7 +87,7 @@ def _run(source: BinaryIO, acc: Accumulator, args: argparse.Namespace) -> tuple[
     try:
         while block := read(_BLOCK):
             size += len(block)
-            chunks += len(acc.feed(block))
+            chunks += _feed(acc, block, args)
             if args.events:
                 for event in acc.take_events():
                     write(msgspec.json.encode(event) + b"\n")
@@ -87,18 +97,52 @@ def _run(source: BinaryIO, acc: Accumulator, args: argparse.Namespace) -> tuple[
     return chunks, size
 
 
+def _feed(acc: Accumulator, block: bytes, args: argparse.Namespace) -> int:
+    """Feed one block; with ``--keep-going``, report each bad event and go on."""
+    chunks = 0
+    while True:
+        try:
+            return chunks + len(acc.feed(block))
+        except ChunkAggError as exc:
+            if not args.keep_going:
+                raise
+            chunks += len(exc.chunks)
+            _fault(args, exc)
+            block = b""
+
+
+def _finalize(acc: Accumulator, args: argparse.Namespace) -> ChatCompletion:
+    while True:
+        try:
+            return acc.finalize()
+        except EmptyStreamError:
+            raise  # there is nothing to print, keep going or not
+        except ChunkAggError as exc:
+            if not args.keep_going:
+                raise
+            _fault(args, exc)
+
+
+def _fault(args: argparse.Namespace, exc: ChunkAggError) -> None:
+    args.faults += 1
+    print(f"chunkagg: {args.file}: skipped: {exc}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, 1 for a bad stream, 2 for bad usage)."""
     args = _parser().parse_args(argv)
+    args.faults = 0
     acc = Accumulator(format="ndjson" if args.ndjson else "auto", track=args.events)
     start = time.perf_counter()
     try:
         if args.file == "-":
+            if sys.stdin is None:
+                raise OSError("standard input is closed")
             chunks, size = _run(sys.stdin.buffer, acc, args)
         else:
             with open(args.file, "rb") as source:
                 chunks, size = _run(source, acc, args)
-        completion = acc.finalize()
+        completion = _finalize(acc, args)
         if args.events:
             for event in acc.take_events():
                 sys.stdout.buffer.write(msgspec.json.encode(event) + b"\n")
@@ -107,14 +151,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ChunkAggError as exc:
         print(f"chunkagg: {args.file}: {exc}", file=sys.stderr)
+        hint = _hint(exc)
+        if hint:
+            print(f"chunkagg: {hint}", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - start
-    option = orjson.OPT_INDENT_2 if args.pretty else 0
-    sys.stdout.buffer.write(orjson.dumps(completion.to_dict(), option=option) + b"\n")
+    # msgspec writes integers of any size (a "created" past 64 bits), where orjson refuses.
+    out = completion.to_json()
+    sys.stdout.buffer.write((msgspec.json.format(out, indent=2) if args.pretty else out) + b"\n")
     if args.stats:
         print(
             f"chunkagg: {chunks} chunks, {size} bytes, {acc.event_count} events, "
-            f"{elapsed * 1000:.1f} ms, done={acc.done}",
+            f"{elapsed * 1000:.1f} ms, done={acc.done}, skipped={args.faults}",
             file=sys.stderr,
         )
-    return 0
+    return 1 if args.faults else 0
+
+
+def _hint(exc: ChunkAggError) -> str:
+    """What to try next, for the inputs people most often hand over by mistake."""
+    if isinstance(exc, EmptyStreamError):
+        if "HTML" in exc.reason:
+            return "that is likely an error page from a proxy or a server: check the status"
+        if not exc.received:
+            return "the input is empty: was the response read already, or not streamed?"
+        return "chunkagg reads the body of a streamed chat completion (SSE or NDJSON)"
+    if isinstance(exc, ChunkError) and "none of a chunk's keys" in exc.reason:
+        return "that JSON is not a chat completion chunk (an error body of another API?)"
+    return ""

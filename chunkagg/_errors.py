@@ -6,6 +6,7 @@
     ├── ChunkError (ValueError)        one event's payload is malformed or mistyped
     ├── StreamError                    the server sent an error in-band
     ├── IncompleteStreamError          the stream ended inside an event
+    ├── EmptyStreamError               the stream ended without a single chunk
     ├── LimitExceededError             a configured bound was crossed
     └── AccumulatorClosedError         feed()/add() after finalize()
 
@@ -22,6 +23,7 @@ __all__ = [
     "AccumulatorClosedError",
     "ChunkAggError",
     "ChunkError",
+    "EmptyStreamError",
     "IncompleteStreamError",
     "LimitExceededError",
     "StreamError",
@@ -45,6 +47,9 @@ class ChunkAggError(Exception):
         reason: what was wrong, without the position.
         chunks: the chunks that the raising ``feed()`` call completed and merged before the
             fault, which its return value would have held.
+        partial: the completion merged before the fault, when the error leaves a helper that
+            owned the accumulator (``accumulate``, ``ChunkStream``...); ``None`` otherwise
+            (``Accumulator.snapshot()`` gives it then).
     """
 
     def __init__(self, reason: str, *, event: int | None = None, offset: int | None = None):
@@ -52,6 +57,7 @@ class ChunkAggError(Exception):
         self.event = event
         self.offset = offset
         self.chunks: list[Any] = []
+        self.partial: Any = None
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -135,6 +141,26 @@ class IncompleteStreamError(_PayloadError):
     Attributes:
         payload: the bytes of the unfinished event (the message shows a short excerpt).
     """
+
+
+class EmptyStreamError(ChunkAggError):
+    """The stream ended without a single chunk: what arrived is not a chat-completion stream.
+
+    An empty body, an HTML error page, a JSON body of another API, random bytes, only
+    ``[DONE]``: each would otherwise pass as an empty completion. The message says what arrived
+    instead.
+
+    Attributes:
+        received: how many bytes were fed.
+        head: the first bytes fed (at most 64).
+        events: how many events (or added objects) there were, rejected ones included.
+    """
+
+    def __init__(self, reason: str, *, received: int, head: bytes, events: int):
+        self.received = received
+        self.head = head
+        self.events = events
+        super().__init__(reason)
 
 
 class LimitExceededError(ChunkAggError):

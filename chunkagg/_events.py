@@ -176,13 +176,14 @@ def _load_partial() -> Callable[[bytes], Any] | None:
 class _Parse:
     """Parse state of one tool call's arguments."""
 
-    __slots__ = ("done", "parsed", "parsed_at", "size")
+    __slots__ = ("done", "parsed", "parsed_at", "reported", "size")
 
     def __init__(self) -> None:
         self.size = 0
         self.parsed_at = 0
         self.parsed: Any = None
         self.done = False
+        self.reported: tuple[str | None, str | None] = (None, None)  # id, name in ToolCallDone
 
 
 class TrackingMerger(Merger):
@@ -265,6 +266,11 @@ class TrackingMerger(Merger):
                             choice=i, call=call.seq, index=call.index, id=call.id, name=call.name
                         )
                     )
+                for call in targets:
+                    # An id or a name that came after the call's ToolCallDone: another follows.
+                    state = self._parse.get(call)
+                    if state is not None and state.done and state.reported != (call.id, call.name):
+                        state.done = False
                 for tc, call in zip(d.tool_calls, targets, strict=True):
                     fragment = tc.function.arguments if tc.function is not None else None
                     if fragment:
@@ -337,6 +343,7 @@ class TrackingMerger(Merger):
         if state.done:
             return
         state.done = True
+        state.reported = (call.id, call.name)
         arguments = "".join(call.args)
         try:
             parsed, valid = orjson.loads(arguments), True

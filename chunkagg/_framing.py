@@ -35,6 +35,7 @@ __all__ = [
     "DONE",
     "ERROR",
     "FAULT",
+    "MAX_RETRY",
     "SKIP",
     "TAIL",
     "Format",
@@ -42,7 +43,7 @@ __all__ = [
     "classify",
 ]
 
-Format = Literal["auto", "sse", "ndjson"]
+Format = Literal["auto", "sse", "ndjson", "json"]
 
 # TAIL: the data of a last event that the stream ended without closing; the accumulator reports a
 # payload that does not parse there as an incomplete stream rather than a bad chunk.
@@ -56,8 +57,12 @@ BATCH_STEP = {BATCH: len(b"data: \n\n"), BATCH_CRLF: len(b"data: \r\n\r\n"), BAT
 Frame = tuple[int, int, Any]
 
 # Framer modes: before the first line ending (which decides the format and the line ending), SSE
-# on the fast path for LF or for CRLF streams, SSE on the line path, or NDJSON.
-_START, _FAST, _FAST_CRLF, _LINES, _NDJSON = 0, 1, 2, 3, 4
+# on the fast path for LF or for CRLF streams, SSE on the line path, NDJSON, or one JSON document
+# (a non-streamed body: a server that ignored stream=true, a cached response).
+_START, _FAST, _FAST_CRLF, _LINES, _NDJSON, _DOCUMENT = 0, 1, 2, 3, 4, 5
+
+# The largest reconnection delay kept from a retry: field (ms): 10**12 is about 31 years.
+MAX_RETRY = 10**12
 
 _BOM = b"\xef\xbb\xbf"
 _DONE = b"[DONE]"
@@ -112,6 +117,7 @@ class Framer:
         "_skip_event",
         "_skip_line",
         "_start",
+        "_trailing",
         "_type",
         "faults",
         "frames",
@@ -145,8 +151,11 @@ class Framer:
         self._skip_line = False
         self._skip_event = False
         self._cr_pending = False
-        # Stream offset of an NDJSON line whose blanks alone passed the cap (-1: none).
+        # Stream offset of an NDJSON line, or of a line before the first non-blank byte, whose
+        # blanks alone passed the cap (-1: none).
         self._blank_start = -1
+        # Document mode: blanks ending the bytes held (-1: not counted yet).
+        self._trailing = -1
 
     # -- input ----------------------------------------------------------------------------------
 
@@ -156,6 +165,9 @@ class Framer:
         start = len(buf)
         buf += data
         mode = self._mode
+        if mode == _DOCUMENT:
+            self._feed_document(data)
+            return
         if mode == _FAST:
             if 13 not in data:  # no "\r"
                 # Most calls complete no event, and bytes without an LF cannot. An int `in` test
@@ -200,8 +212,15 @@ class Framer:
                 return
         if self._mode == _NDJSON:
             self._feed_ndjson()
+        elif self._mode == _DOCUMENT:
+            self._feed_document()
         else:
             self._feed_lines(final=False)
+
+    @property
+    def received(self) -> int:
+        """How many bytes were fed."""
+        return self._base + len(self._buf)
 
     def close(self) -> None:
         """Frame what is left at the end of the stream: a last event without its blank line."""
@@ -209,7 +228,14 @@ class Framer:
             if not self._bom_seen and self._buf.startswith(_BOM):
                 del self._buf[:3]
                 self._base = 3
-            self._mode = _NDJSON if self._fmt == "ndjson" else _LINES
+            if self._fmt == "auto" and self._skip_line:
+                self._buf.clear()
+            self._mode = {"ndjson": _NDJSON, "json": _DOCUMENT}.get(self._fmt, _LINES)
+            if self._fmt == "auto" and self._buf.lstrip(_WHITESPACE)[:1] == b"{":
+                self._mode = _NDJSON  # one line, never ended: NDJSON and a document agree
+        if self._mode == _DOCUMENT:
+            self._feed_document(final=True)
+            return
         if self._mode == _NDJSON:
             self._feed_ndjson(final=True)
             return
@@ -230,18 +256,27 @@ class Framer:
                 del buf[:3]
                 self._base = 3
         if self._fmt == "auto":
-            first = _NON_BLANK.search(buf, self._scan)
-            if first is None:
-                # Only blanks so far: whole blank lines mean nothing in either format, so drop
-                # them; only an unfinished line's own length can then cross the cap.
-                cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
-                del buf[:cut]
-                self._base += cut
-                self._scan = len(buf)
-                self._check_size(len(buf))
+            first = self._leading_blanks()
+            if first < 0:
                 return False
-            self._fmt = "ndjson" if buf[first.start()] == 123 else "sse"  # "{"
+            if buf[first] == 123:  # "{": NDJSON, or one JSON document, as its first line tells
+                line_end = _EOL.search(buf, first)
+                if line_end is None:
+                    if len(buf) <= self._cap:
+                        return False  # wait for the end of the first line
+                    self._fmt = "ndjson"  # a line that long is too large either way
+                else:
+                    # An NDJSON line is a whole object; a document's first line is not ("{" alone,
+                    # or an object's first keys). No JSON is parsed here.
+                    line = buf[first : line_end.start()]
+                    whole = line.rstrip(_WHITESPACE).endswith(b"}")
+                    self._fmt = "ndjson" if whole else "json"
+            else:
+                self._fmt = "sse"
             self._scan = 0
+        if self._fmt == "json":
+            self._mode = _DOCUMENT
+            return True
         if self._fmt == "ndjson":
             self._mode = _NDJSON
             return True
@@ -262,6 +297,62 @@ class Framer:
             self._mode = _LINES
         self._scan = 0
         return True
+
+    def _leading_blanks(self) -> int:
+        """Drop what precedes the stream's first non-blank byte; return its index, or -1.
+
+        Whole blank lines mean nothing in either format. The blanks of an unfinished line are
+        kept (a line "  data: x" is not a data line), up to the cap: past it they are dropped as
+        they arrive, and the line is judged when it ends: blank, it is skipped; with a byte on it,
+        it is too large and the rest of it is skipped. Each byte is looked at a bounded number of
+        times, and the outcome is the same whatever the split.
+        """
+        buf = self._buf
+        while True:
+            if self._skip_line:  # the rest of a line found too large
+                end = _EOL.search(buf, self._scan)
+                if end is None:
+                    self._base += len(buf)
+                    buf.clear()
+                    self._scan = 0
+                    return -1
+                cut = end.start() + 1
+                del buf[:cut]
+                self._base += cut
+                self._scan = 0
+                self._skip_line = False
+                continue
+            first = _NON_BLANK.search(buf, self._scan)
+            if first is None:
+                # Line ends before _scan were cut already: look at the new bytes only.
+                cut = max(buf.rfind(b"\n", self._scan), buf.rfind(b"\r", self._scan)) + 1
+                if cut:
+                    del buf[:cut]
+                    self._base += cut
+                    self._blank_start = -1
+                self._scan = len(buf)
+                if len(buf) > self._cap:
+                    if self._blank_start < 0:
+                        self._blank_start = self._base
+                    self._base += len(buf)
+                    buf.clear()
+                    self._scan = 0
+                return -1
+            at = first.start()
+            line = max(buf.rfind(b"\n", 0, at), buf.rfind(b"\r", 0, at)) + 1
+            if line:
+                del buf[:line]
+                self._base += line
+                at -= line
+                self._blank_start = -1
+            if self._blank_start >= 0:
+                self._fault(self._too_large(), self._blank_start)
+                self._blank_start = -1
+                self._skip_line = True
+                self._scan = at
+                continue
+            self._scan = 0
+            return at
 
     def _to_lines(self) -> None:
         # Leave the fast path for good: the buffer holds one unparsed partial event from its start.
@@ -320,6 +411,37 @@ class Framer:
                         payload = payload[5:]
                     self._emit(payload, b"", offset, tail and i == last)
             offset += len(line) + 1
+
+    # -- one JSON document ----------------------------------------------------------------------
+
+    def _feed_document(self, data: bytes | bytearray = b"", final: bool = False) -> None:
+        """Hold a non-streamed body until the end: one event, bounded like any other.
+
+        Its size is counted without the blanks around it, exactly and in O(len(data)) per call
+        (``_trailing`` counts the blanks that end the bytes held), so the limit holds the same
+        whatever the split; a run of blanks longer than the cap is too large in itself.
+        """
+        buf = self._buf
+        if self._skip_event:  # already too large: the rest is dropped as it arrives
+            self._base += len(buf)
+            buf.clear()
+            return
+        if data:
+            kept = len(data.rstrip(_WHITESPACE))
+            self._trailing = len(data) - kept + (self._trailing if not kept else 0)
+        elif self._trailing < 0:  # the first call: the bytes held are the document's start
+            self._trailing = len(buf) - len(buf.rstrip(_WHITESPACE))
+        leading = len(buf) - len(buf.lstrip(_WHITESPACE)) if buf[:1] in b" \t" and buf else 0
+        if len(buf) - leading - self._trailing > self._max or self._trailing > self._cap:
+            self._fault(self._too_large(), self._base + leading)
+            self._skip_event = True
+            self._base += len(buf)
+            buf.clear()
+            return
+        if final:
+            body = buf.strip(_WHITESPACE)
+            if body:
+                self.frames.append((TAIL, self._base + leading, bytes(body)))
 
     # -- SSE fast path: LF-only or CRLF-only streams -----------------------------------------
 
@@ -463,10 +585,11 @@ class Framer:
         elif name == b"id":
             if b"\0" not in value:
                 self._id = value.decode("utf-8", "replace")
-        elif name == b"retry" and value.isdigit() and len(value) <= 18:
-            # WHATWG: ASCII digits only. Longer values (int() refuses over 4,300 digits, and no
-            # reconnection delay needs 19) are ignored like any other invalid retry.
-            self.retry = int(value)
+        elif name == b"retry" and value.isdigit():
+            # WHATWG: ASCII digits only, any number of them. A delay past MAX_RETRY ms (about
+            # 31 years; int() refuses over 4,300 digits) is clamped to it.
+            digits = value.lstrip(b"0") or b"0"
+            self.retry = min(int(digits), MAX_RETRY) if len(digits) <= 13 else MAX_RETRY
 
     def _dispatch(self, final: bool = False) -> None:
         # WHATWG: the last event ID changes when an event is dispatched, not when "id:" is read.

@@ -8,37 +8,62 @@ response) or already decoded chunks (the openai or Orq SDK's stream of ``ChatCom
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Any, Literal
 
-from ._accumulator import Accumulator, SupportsModelDumpJson
+from ._accumulator import Accumulator
+from ._errors import ChunkAggError, EmptyStreamError
 from ._models import ChatCompletion, ResponseBody2
 
 __all__ = ["AsyncChunkStream", "ChunkStream", "aaccumulate", "accumulate"]
 
-Item = bytes | bytearray | memoryview | ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson
+Item = Any  # bytes-like pieces, or decoded chunks (see Accumulator.add)
+OnError = Literal["raise", "skip"]
 
 
 def _take(acc: Accumulator, item: Item) -> list[ResponseBody2]:
     if isinstance(item, bytes | bytearray | memoryview):
         return acc.feed(item)
-    return [acc.add(item)]
+    chunk = acc.add(item)
+    return [] if chunk is None else [chunk]
+
+
+def _check_source(source: object, where: str) -> None:
+    # Iterating bytes gives ints, and a str gives characters: say what to pass instead.
+    if isinstance(source, bytes | bytearray | memoryview | str):
+        raise TypeError(
+            f"{where} takes an iterable of byte pieces (response.iter_bytes(), [body]) or of "
+            f"decoded chunks, not one {type(source).__name__} object: pass [data]"
+        )
+
+
+def _partial(exc: ChunkAggError, acc: Accumulator) -> ChunkAggError:
+    """Attach what was merged before the fault: the helper's caller has no accumulator."""
+    exc.partial = acc.snapshot()
+    return exc
 
 
 def accumulate(source: Iterable[Item], **options: Any) -> ChatCompletion:
     """Consume ``source`` and return the merged completion.
 
     Args:
-        source: an iterable of byte pieces (any split) or of decoded chunks.
-        **options: passed to ``Accumulator`` (``format``, the limits).
+        source: an iterable of byte pieces (any split) or of decoded chunks (anything
+            ``Accumulator.add`` takes: SDK chunk models, dicts, SSE event objects).
+        **options: passed to ``Accumulator`` (``format``, the limits, ``rules``).
 
     Raises:
-        ChunkAggError: as ``Accumulator.feed()`` and ``finalize()``.
+        ChunkAggError: as ``Accumulator.feed()`` and ``finalize()``; its ``partial`` holds the
+            completion merged before the fault.
+        TypeError: ``source`` is one bytes or str object, or yields something else.
     """
+    _check_source(source, "accumulate()")
     acc = Accumulator(**options)
-    for item in source:
-        _take(acc, item)
-    return acc.finalize()
+    try:
+        for item in source:
+            _take(acc, item)
+        return acc.finalize()
+    except ChunkAggError as exc:
+        raise _partial(exc, acc) from None
 
 
 async def aaccumulate(source: AsyncIterable[Item], **options: Any) -> ChatCompletion:
@@ -49,15 +74,67 @@ async def aaccumulate(source: AsyncIterable[Item], **options: Any) -> ChatComple
         **options: passed to ``Accumulator``.
 
     Raises:
-        ChunkAggError: as ``Accumulator.feed()`` and ``finalize()``.
+        ChunkAggError: as ``Accumulator.feed()`` and ``finalize()``; its ``partial`` holds the
+            completion merged before the fault.
     """
+    _check_source(source, "aaccumulate()")
     acc = Accumulator(**options)
-    async for item in source:
-        _take(acc, item)
-    return acc.finalize()
+    try:
+        async for item in source:
+            _take(acc, item)
+        return acc.finalize()
+    except ChunkAggError as exc:
+        raise _partial(exc, acc) from None
 
 
-class ChunkStream:
+class _Stream:
+    """What ``ChunkStream`` and ``AsyncChunkStream`` share: the accumulator and the faults."""
+
+    def __init__(self, on_error: OnError, options: dict[str, Any]) -> None:
+        if on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+        self.accumulator = Accumulator(**options)
+        self.completion: ChatCompletion | None = None
+        self.faults: list[ChunkAggError] = []
+        self._skip = on_error == "skip"
+
+    def _take(self, item: Item) -> list[ResponseBody2]:
+        """The chunks ``item`` completes; with ``skip``, over any bad events in it."""
+        acc = self.accumulator
+        out: list[ResponseBody2] = []
+        while True:
+            try:
+                out += _take(acc, item)
+                return out
+            except ChunkAggError as exc:
+                out += exc.chunks  # merged before the fault: the caller gets them all the same
+                if not self._skip:
+                    exc.chunks = out
+                    raise _partial(exc, acc) from None
+                self.faults.append(exc)
+                if not isinstance(item, bytes | bytearray | memoryview):
+                    return out  # a bad decoded chunk: nothing buffered to resume
+                item = b""  # a raising feed() consumed only the bad event: go on
+
+    def _finish(self) -> list[ResponseBody2]:
+        """Finalize; with ``skip``, over buffered bad events, keeping what was merged."""
+        acc = self.accumulator
+        out: list[ResponseBody2] = []
+        while True:
+            try:
+                self.completion = acc.finalize()
+                return out
+            except ChunkAggError as exc:
+                out += exc.chunks
+                if not self._skip:
+                    raise _partial(exc, acc) from None
+                self.faults.append(exc)
+                if isinstance(exc, EmptyStreamError):  # it would come again: nothing to return
+                    self.completion = acc.snapshot()
+                    return out
+
+
+class ChunkStream(_Stream):
     """Iterate the decoded chunks of ``source`` while accumulating them.
 
     Example::
@@ -67,36 +144,41 @@ class ChunkStream:
             forward(chunk)
         log(stream.completion)
 
+    A fault in the stream: the chunks merged before it are yielded first; then, with
+    ``on_error="raise"`` (the default), the ``ChunkAggError`` is raised (``partial`` holds the
+    completion so far); with ``on_error="skip"``, it is recorded in ``faults`` and the stream
+    goes on: a relay forwards everything it logs.
+
     Attributes:
         accumulator: the ``Accumulator`` fed (``snapshot()``, ``take_events()``...).
         completion: the merged completion once the source is exhausted, else ``None``.
+        faults: with ``on_error="skip"``, the faults skipped, in stream order.
     """
 
-    def __init__(self, source: Iterable[Item], **options: Any) -> None:
+    def __init__(self, source: Iterable[Item], *, on_error: OnError = "raise", **options: Any):
         """Wrap ``source``; ``options`` go to ``Accumulator``."""
-        self.accumulator = Accumulator(**options)
-        self.completion: ChatCompletion | None = None
+        _check_source(source, "ChunkStream()")
+        super().__init__(on_error, options)
         self._source = source
 
     def __iter__(self) -> Iterator[ResponseBody2]:
-        acc = self.accumulator
         for item in self._source:
-            yield from _take(acc, item)
-        self.completion = acc.finalize()
+            yield from self._take(item)
+        yield from self._finish()
 
 
-class AsyncChunkStream:
+class AsyncChunkStream(_Stream):
     """The async form of ``ChunkStream``: ``async for chunk in AsyncChunkStream(source)``."""
 
-    def __init__(self, source: AsyncIterable[Item], **options: Any) -> None:
+    def __init__(self, source: AsyncIterable[Item], *, on_error: OnError = "raise", **options: Any):
         """Wrap ``source``; ``options`` go to ``Accumulator``."""
-        self.accumulator = Accumulator(**options)
-        self.completion: ChatCompletion | None = None
+        _check_source(source, "AsyncChunkStream()")
+        super().__init__(on_error, options)
         self._source = source
 
     async def __aiter__(self) -> AsyncIterator[ResponseBody2]:
-        acc = self.accumulator
         async for item in self._source:
-            for chunk in _take(acc, item):
+            for chunk in self._take(item):
                 yield chunk
-        self.completion = acc.finalize()
+        for chunk in self._finish():
+            yield chunk

@@ -230,7 +230,9 @@ class _Choice:
         if tc.index is not None:
             call = by_index.get(tc.index)
             if call is not None and tid and call.id and tid != call.id:
-                return None
+                # Another id at this index: a call of its own, the one with that id if known
+                # (index 0 reused as "a", "b", then "a" again continues "a").
+                return self.by_id.get(tid)
             return call
         if tid:
             return self.by_id.get(tid)
@@ -507,6 +509,20 @@ class Merger:
             if shape.error:
                 self._raise_error(chunk)
 
+    @property
+    def empty(self) -> bool:
+        """Whether no chunk carried anything (no choice, no top-level field, no usage)."""
+        return (
+            not self.choices
+            and self.id is None
+            and self.created is None
+            and self.model is None
+            and self.usage is None
+            and self.system_fingerprint is None
+            and self.service_tier is None
+            and not self.top
+        )
+
     def _raise_error(self, chunk: ResponseBody2) -> None:
         """Raise for a chunk's in-band error (a null one is no error)."""
         err = chunk.error
@@ -778,6 +794,10 @@ def _apply_tools(
             st.calls.append(call)
             if tc.index is not None:
                 st.by_index[tc.index] = call
+        elif tc.index is not None and st.by_index and st.by_index.get(tc.index) is not call:
+            # A known call come back to a reused index: what follows at that index without an
+            # id continues it.
+            st.by_index[tc.index] = call
         st.last_call = call
         if targets is not None:
             targets.append(call)

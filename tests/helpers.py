@@ -22,7 +22,7 @@ import msgspec
 import orjson
 from hypothesis import strategies as st
 
-from chunkagg import Accumulator, ChatCompletion, ChunkAggError, ResponseBody2
+from chunkagg import Accumulator, ChatCompletion, ChunkAggError, EmptyStreamError, ResponseBody2
 
 __all__ = [
     "BASE_SEED",
@@ -165,10 +165,18 @@ def feed_recovering(
 def finalize_recovering(
     acc: Accumulator, errors: list[ChunkAggError] | None = None, bound: int = 1000
 ) -> ChatCompletion:
-    """Call ``finalize()`` until it returns (each raise consumes one buffered bad event)."""
+    """Call ``finalize()`` until it returns (each raise consumes one buffered bad event).
+
+    A stream with no chunk at all raises ``EmptyStreamError`` every time: that error is
+    recorded once and the (empty) snapshot returned.
+    """
     for _ in range(bound):
         try:
             return acc.finalize()
+        except EmptyStreamError as exc:
+            if errors is not None:
+                errors.append(exc)
+            return acc.snapshot()
         except ChunkAggError as exc:
             if errors is not None:
                 errors.append(exc)

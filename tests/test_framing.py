@@ -31,6 +31,7 @@ from chunkagg import (
     AccumulatorClosedError,
     ChunkAggError,
     ChunkError,
+    EmptyStreamError,
     IncompleteStreamError,
     LimitExceededError,
     ResponseBody2,
@@ -348,16 +349,30 @@ def test_blank_line_runs(eol: bytes, split: Split) -> None:
     assert acc.done
 
 
-def test_empty_stream() -> None:
-    acc, result = run(b"")
-    assert result == {"object": "chat.completion", "choices": []}
-    assert not acc.done
-
-
-def test_comment_only_stream() -> None:
-    acc, result = run(b": ping\n\n:\n\n")
-    assert result == {"object": "chat.completion", "choices": []}
-    assert not acc.done
+@pytest.mark.parametrize(
+    ("stream", "says"),
+    [
+        (b"", "the stream is empty"),
+        (b": ping\n\n:\n\n", "without a single SSE data: event"),
+        (b"\n\r\n  \n", "bytes of blank lines"),
+        (b"data: [DONE]\n\n", "only \\[DONE\\]"),
+        (b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "looks like HTML"),
+    ],
+    ids=["empty", "comments", "blank-lines", "only-done", "html"],
+)
+def test_a_stream_without_a_chunk_is_an_error_that_says_what_arrived(
+    stream: bytes, says: str
+) -> None:
+    # It would pass as a plausible empty completion otherwise.
+    for split in SPLITS:
+        acc = Accumulator()
+        feed_all(acc, stream, split)
+        with pytest.raises(EmptyStreamError, match=f"no chunk at all: .*{says}") as info:
+            acc.finalize()
+        assert (info.value.received, info.value.head) == (len(stream), stream[:64])
+        with pytest.raises(EmptyStreamError):  # again: there is still nothing to return
+            acc.finalize()
+        assert acc.snapshot().choices == []  # the state itself is readable
 
 
 # -- event:, id:, retry: ------------------------------------------------------------------------
@@ -497,8 +512,10 @@ def test_auto_detects_sse_from_first_byte() -> None:
 
 def test_explicit_sse_does_not_read_ndjson() -> None:
     # format="sse": a line '{"id":...}' is a field named '{"id"', not data, so nothing merges.
-    _acc, result = run(ndjson(C1, C2, C3, C4), format="sse")
-    assert result == {"object": "chat.completion", "choices": []}
+    acc = Accumulator(format="sse")
+    assert acc.feed(ndjson(C1, C2, C3, C4)) == []
+    with pytest.raises(EmptyStreamError, match="without a single SSE data: event"):
+        acc.finalize()
 
 
 def test_bad_format_argument() -> None:
@@ -738,7 +755,7 @@ def test_add_rejects_non_chunks(value: object) -> None:
     # A chunk, its dict, or a pydantic model of it: anything else is the caller's mistake.
     acc = Accumulator()
     with pytest.raises(TypeError):
-        acc.add(value)  # type: ignore[arg-type]
+        acc.add(value)
     assert acc.event_count == 0
 
 

@@ -63,6 +63,7 @@ from chunkagg import (
     StreamError,
     decode_chunk,
 )
+from chunkagg._framing import MAX_RETRY
 
 SETTINGS = settings(
     max_examples=200,
@@ -1028,17 +1029,25 @@ def test_deeply_nested_error_metadata_through_add_raises_only_chunkagg_errors(de
 # -- (f) found by review: one minimal test per finding ----------------------------------------
 
 
-def test_an_absurd_retry_field_is_ignored_not_an_escape() -> None:
+def test_an_absurd_retry_field_is_clamped_not_an_escape() -> None:
     # int() refuses strings over 4,300 digits (CPython >= 3.11): a ValueError escaped feed()
-    # and the stream never recovered.
+    # and the stream never recovered. WHATWG takes any run of digits: clamped, not ignored.
     ok = b'data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'
     for data in (b"retry: " + b"9" * 5000 + b"\n\n" + ok, b"retry: 1500\r\n\r\n" + ok):
         errors, result, _, _ = _same_for_every_split(data)
         assert errors == []
         assert result["choices"][0]["message"]["content"] == "hi"
     acc = Accumulator()
-    acc.feed(b"retry: 1500\n\n" + ok + b"retry: " + b"9" * 5000 + b"\n\n")
+    acc.feed(b"retry: 1500\n\n" + ok)
     assert acc.retry == 1500
+    acc.feed(b"retry: " + b"9" * 5000 + b"\n\n")
+    assert acc.retry == MAX_RETRY == 10**12
+    acc.feed(b"retry: " + b"9" * 19 + b"\n\n")  # 19 digits: ignored before
+    assert acc.retry == MAX_RETRY
+    acc.feed(b"retry: " + b"0" * 30 + b"25\n\n")  # leading zeros are digits too
+    assert acc.retry == 25
+    acc.feed(b"retry: 12x\n\n")  # not all digits: ignored
+    assert acc.retry == 25
 
 
 def _calls(index: int, *ids: str | None) -> list[dict[str, Any]]:
@@ -1075,7 +1084,7 @@ def test_max_tool_calls_counts_a_choice_listed_twice_in_one_chunk() -> None:
     acc = Accumulator(max_tool_calls=2)
     with pytest.raises(LimitExceededError):
         acc.add(body)
-    assert acc.finalize().choices == []
+    assert acc.snapshot().choices == []
 
 
 def test_fragments_of_one_new_call_in_one_chunk_are_one_call() -> None:

@@ -378,7 +378,7 @@ def test_openai_decoded_add(
     ):
         for chunk in chunks:
             added = acc.add(chunk if form == "model" else chunk.model_dump())
-            assert added.id == chunk.id, where
+            assert added is not None and added.id == chunk.id, where
             count += 1
     assert count == len(_payloads(stream.read_bytes())), where
     assert acc.event_count == count, where
