@@ -65,6 +65,7 @@ from ._models import (
     TopLogprob,
     Usage,
 )
+from ._relay import AsyncRelay, Relay, RelayResult
 from ._schema import MAX_EXTRA_FIELDS
 
 __version__ = "0.1.0"
@@ -79,6 +80,7 @@ __all__ = [
     "AccumulatorClosedError",
     "AnnotationAdded",
     "AsyncChunkStream",
+    "AsyncRelay",
     "Audio",
     "AudioDelta",
     "ChatCompletion",
@@ -106,6 +108,8 @@ __all__ = [
     "ReasoningDelta",
     "ReasoningDetail",
     "RefusalDelta",
+    "Relay",
+    "RelayResult",
     "ResponseBody2",
     "StreamError",
     "SupportsModelDumpJson",

@@ -7,6 +7,7 @@ themselves live in ``_framing`` (bytes to events) and ``_merge`` (chunks to a co
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -273,21 +274,23 @@ class Accumulator:
             TypeError: ``chunk`` is none of the above (bytes: use ``feed()``).
         """
         data, event = _unwrap(chunk)
-        if not isinstance(data, ResponseBody2 | Mapping | str | bytes | bytearray) and not callable(
+        if data is None and event is not None:
+            return None  # an event without data: a keep-alive (the Orq SDK yields these)
+        if isinstance(data, str | bytes | bytearray):
+            if event is None:
+                raise TypeError(_not_a_chunk(chunk))  # JSON text only as an event's data
+        elif not isinstance(data, ResponseBody2 | Mapping) and not callable(
             getattr(data, "model_dump_json", None)
         ):
-            if data is None and event is not chunk:
-                return None  # an event without data: a keep-alive (the Orq SDK yields these)
             raise TypeError(_not_a_chunk(chunk))
-        if isinstance(data, str | bytes | bytearray) and event is chunk:
-            raise TypeError(_not_a_chunk(chunk))  # JSON text only as an event object's data
         if self._closed:
             raise AccumulatorClosedError("add() after finalize()")
         self._events += 1
         try:
-            if getattr(event, "event", None) == "error" or (
-                isinstance(event, Mapping) and event.get("event") == "error"
-            ):
+            kind = (
+                event.get("event") if isinstance(event, Mapping) else getattr(event, "event", None)
+            )
+            if kind == "error":
                 raise _error_event(_as_payload(data))
             if isinstance(data, str | bytes | bytearray):
                 payload = bytes(data.encode() if isinstance(data, str) else data).strip()
@@ -448,7 +451,7 @@ class Accumulator:
             try:
                 _any_decoder.decode(payload)
             except _DECODE_ERRORS as syntax:
-                if "truncated" in str(syntax) or _DONE.startswith(payload):
+                if _cut_short(payload, str(syntax)):
                     raise IncompleteStreamError(
                         f"stream ended inside an event, whose JSON is cut short ({exc})", payload
                     ) from exc
@@ -519,18 +522,17 @@ _MISSING = object()
 
 
 def _unwrap(item: Any) -> tuple[Any, Any]:
-    """(what to merge, the event object it came in): an SSE event object's ``data``, or the
-    item itself (then the second is the item too)."""
+    """(what to merge, the SSE event object it came in, or ``None`` for a bare chunk)."""
     if isinstance(item, ResponseBody2):
-        return item, item
+        return item, None
     if isinstance(item, Mapping):
         if "data" in item and _EVENT_KEYS.issuperset(item):
             return item["data"], item
-        return item, item
+        return item, None
     data = getattr(item, "data", _MISSING)
     if data is not _MISSING and getattr(item, "choices", _MISSING) is _MISSING:
         return data, item
-    return item, item
+    return item, None
 
 
 def _as_payload(data: Any) -> bytes:
@@ -572,6 +574,8 @@ def _not_a_chunk(item: object) -> str:
 def _what_arrived(head: bytes, received: int, events: int, done: bool) -> str:
     """Why a stream gave no chunk, from what it started with."""
     if not received:
+        if events:  # objects given to add()
+            return f"no chunk at all: {events} events, none of them a chunk that merged"
         return "no chunk at all: the stream is empty"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     start = repr(head[:_HEAD].decode("utf-8", "replace")) + ("..." if received > _HEAD else "")
@@ -592,3 +596,16 @@ def _what_arrived(head: bytes, received: int, events: int, done: bool) -> str:
         f"no chunk at all: {received} bytes without a single SSE data: event or JSON line "
         f"(starts {start})"
     )
+
+
+_AT_BYTE = re.compile(r"\(byte (\d+)\)$")
+
+
+def _cut_short(payload: bytes, syntax: str) -> bool:
+    """Whether JSON that does not parse was cut short rather than malformed: msgspec says
+    "truncated", or finds the fault at the very end (inside a number: "-1."), or it is a
+    "[DONE]" cut."""
+    if "truncated" in syntax or _DONE.startswith(payload):
+        return True
+    at = _AT_BYTE.search(syntax)
+    return at is not None and int(at.group(1)) >= len(payload)

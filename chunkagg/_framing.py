@@ -268,9 +268,11 @@ class Framer:
                 else:
                     # An NDJSON line is a whole object; a document's first line is not ("{" alone,
                     # or an object's first keys). No JSON is parsed here.
+                    # A first line past the cap is too large either way: NDJSON, as when it is
+                    # still unfinished at the cap (the same outcome whatever the split).
                     line = buf[first : line_end.start()]
                     whole = line.rstrip(_WHITESPACE).endswith(b"}")
-                    self._fmt = "ndjson" if whole else "json"
+                    self._fmt = "ndjson" if whole or line_end.start() > self._cap else "json"
             else:
                 self._fmt = "sse"
             self._scan = 0
@@ -303,9 +305,10 @@ class Framer:
 
         Whole blank lines mean nothing in either format. The blanks of an unfinished line are
         kept (a line "  data: x" is not a data line), up to the cap: past it they are dropped as
-        they arrive, and the line is judged when it ends: blank, it is skipped; with a byte on it,
-        it is too large and the rest of it is skipped. Each byte is looked at a bounded number of
-        times, and the outcome is the same whatever the split.
+        they arrive, and the line is judged when a byte comes: none before its end, it is
+        skipped; a "{", it is an NDJSON line too large; anything else, a line SSE ignores. Each
+        byte is looked at a bounded number of times, and the outcome is the same whatever the
+        split.
         """
         buf = self._buf
         while True:
@@ -346,7 +349,11 @@ class Framer:
                 at -= line
                 self._blank_start = -1
             if self._blank_start >= 0:
-                self._fault(self._too_large(), self._blank_start)
+                # A line whose blanks alone passed the cap: an NDJSON line that long is too
+                # large; an SSE line that begins with a blank is no data line (its field name
+                # starts with the blank) and is dropped, as the line path drops it.
+                if buf[at] == 123:  # "{"
+                    self._fault(self._too_large(), self._blank_start)
                 self._blank_start = -1
                 self._skip_line = True
                 self._scan = at

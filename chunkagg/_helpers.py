@@ -98,40 +98,41 @@ class _Stream:
         self.faults: list[ChunkAggError] = []
         self._skip = on_error == "skip"
 
-    def _take(self, item: Item) -> list[ResponseBody2]:
-        """The chunks ``item`` completes; with ``skip``, over any bad events in it."""
+    def _take(self, item: Item) -> tuple[list[ResponseBody2], ChunkAggError | None]:
+        """The chunks ``item`` completes, and the fault to raise after yielding them (``None``
+        with ``skip``: the stream goes on over any bad events)."""
         acc = self.accumulator
         out: list[ResponseBody2] = []
         while True:
             try:
                 out += _take(acc, item)
-                return out
+                return out, None
             except ChunkAggError as exc:
                 out += exc.chunks  # merged before the fault: the caller gets them all the same
                 if not self._skip:
                     exc.chunks = out
-                    raise _partial(exc, acc) from None
+                    return out, _partial(exc, acc)
                 self.faults.append(exc)
                 if not isinstance(item, bytes | bytearray | memoryview):
-                    return out  # a bad decoded chunk: nothing buffered to resume
+                    return out, None  # a bad decoded chunk: nothing buffered to resume
                 item = b""  # a raising feed() consumed only the bad event: go on
 
-    def _finish(self) -> list[ResponseBody2]:
+    def _finish(self) -> tuple[list[ResponseBody2], ChunkAggError | None]:
         """Finalize; with ``skip``, over buffered bad events, keeping what was merged."""
         acc = self.accumulator
         out: list[ResponseBody2] = []
         while True:
             try:
                 self.completion = acc.finalize()
-                return out
+                return out, None
             except ChunkAggError as exc:
                 out += exc.chunks
                 if not self._skip:
-                    raise _partial(exc, acc) from None
+                    return out, _partial(exc, acc)
                 self.faults.append(exc)
                 if isinstance(exc, EmptyStreamError):  # it would come again: nothing to return
                     self.completion = acc.snapshot()
-                    return out
+                    return out, None
 
 
 class ChunkStream(_Stream):
@@ -163,8 +164,14 @@ class ChunkStream(_Stream):
 
     def __iter__(self) -> Iterator[ResponseBody2]:
         for item in self._source:
-            yield from self._take(item)
-        yield from self._finish()
+            chunks, fault = self._take(item)
+            yield from chunks
+            if fault is not None:
+                raise fault
+        chunks, fault = self._finish()
+        yield from chunks
+        if fault is not None:
+            raise fault
 
 
 class AsyncChunkStream(_Stream):
@@ -178,7 +185,13 @@ class AsyncChunkStream(_Stream):
 
     async def __aiter__(self) -> AsyncIterator[ResponseBody2]:
         async for item in self._source:
-            for chunk in self._take(item):
+            chunks, fault = self._take(item)
+            for chunk in chunks:
                 yield chunk
-        for chunk in self._finish():
+            if fault is not None:
+                raise fault
+        chunks, fault = self._finish()
+        for chunk in chunks:
             yield chunk
+        if fault is not None:
+            raise fault

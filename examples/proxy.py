@@ -8,13 +8,19 @@ Run it (``pip install chunkagg starlette uvicorn httpx``)::
 and point any OpenAI-compatible client at it, e.g.
 ``openai.OpenAI(base_url="http://127.0.0.1:8000/v1")``: its ``Authorization`` header is passed on.
 
-What the client receives is exactly what upstream sent: the merge runs after each piece is
-relayed and never changes or holds it, and a fault in the stream (a bad chunk, a server error
-event, a stream cut short) is reported to ``on_error`` without interrupting the relay. Upstream
-errors and non-streamed responses are relayed as they are, with nothing to merge.
+The stream goes through ``chunkagg.AsyncRelay``: the client receives exactly what upstream sent,
+the merge never changes or holds it, and a fault in the stream (a bad chunk, a server error
+event, a stream cut short) is recorded without interrupting the relay. When the relay ends, a
+clean stream's completion goes to ``on_completion``; anything else (faults, the client leaving,
+upstream failing) goes to ``on_error`` as a ``RelayResult``: the faults in order, why it ended,
+and the partial completion. Upstream errors and non-streamed responses are relayed as they are,
+with nothing to merge.
 
-In your own app, ``create_app(upstream, on_completion=store)`` replaces the default hook, which
-logs the completion as JSON on the ``chunkagg.proxy`` logger.
+In your own app, ``create_app(upstream, on_completion=store, on_error=...)`` replaces the default
+hooks, which log on the ``chunkagg.proxy`` logger: completions at INFO, the rest at WARNING.
+uvicorn configures only its own loggers, so INFO records of any other logger reach no handler
+and vanish; the module's ``app`` (the command above) therefore gives ``chunkagg.proxy`` a
+handler on stderr at startup, unless logging is already set up (``show_log=True``).
 """
 
 from __future__ import annotations
@@ -32,13 +38,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 import chunkagg
+from chunkagg import AsyncRelay, RelayResult
 
-__all__ = ["Proxy", "app", "create_app", "log_completion", "log_error"]
+__all__ = ["Proxy", "app", "create_app", "log_completion", "log_error", "log_to_stderr"]
 
 logger = logging.getLogger("chunkagg.proxy")
 
 OnCompletion = Callable[[chunkagg.ChatCompletion], None]
-OnError = Callable[[chunkagg.ChunkAggError, chunkagg.ChatCompletion], None]
+OnError = Callable[[RelayResult], None]
 
 # Request headers passed upstream. The others (Host, Content-Length, Connection, Accept-Encoding)
 # belong to each hop: httpx sets its own.
@@ -55,13 +62,41 @@ UPSTREAM_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 
 
 def log_completion(completion: chunkagg.ChatCompletion) -> None:
-    """The default ``on_completion``: log the merged completion as JSON."""
+    """The default ``on_completion``: log the merged completion as JSON, at INFO."""
     logger.info("completion %s", completion.to_json().decode())
 
 
-def log_error(error: chunkagg.ChunkAggError, partial: chunkagg.ChatCompletion) -> None:
-    """The default ``on_error``: log the first fault and what was merged despite it."""
-    logger.warning("stream fault: %s; partial completion %s", error, partial.to_json().decode())
+# How log_error names each RelayResult.reason.
+_ENDINGS = {"end": "ended", "disconnect": "left by the client", "upstream-error": "cut by upstream"}
+
+
+def log_error(result: RelayResult) -> None:
+    """The default ``on_error``: log how the stream ended, its faults and the partial completion,
+    at WARNING."""
+    logger.warning(
+        "stream %s%s after %d bytes with %d fault(s)%s; partial completion %s",
+        _ENDINGS[result.reason],
+        f" ({result.error!r})" if result.error is not None else "",
+        result.bytes,
+        len(result.faults),
+        "".join(f"; {fault}" for fault in result.faults),
+        result.completion.to_json().decode(),
+    )
+
+
+def log_to_stderr(log: logging.Logger = logger) -> None:
+    """Give ``log`` a stderr handler at INFO, unless a handler would already receive its records.
+
+    Without one, uvicorn's command line shows nothing below WARNING from a logger of the app:
+    it configures only the ``uvicorn`` loggers, and Python's last-resort handler starts at
+    WARNING.
+    """
+    if log.hasHandlers():
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:  %(name)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
 
 
 class Proxy:
@@ -69,10 +104,12 @@ class Proxy:
 
     Args:
         upstream: the upstream API's base URL, e.g. ``https://api.openai.com/v1``.
-        on_completion: called with the merged completion when a stream ends cleanly.
-        on_error: called instead, once, with the first fault and the partial completion.
+        on_completion: called with the merged completion when a stream ends cleanly: the whole
+            body relayed, no fault.
+        on_error: called instead, once, with the ``RelayResult`` of any other stream.
         client: the ``httpx.AsyncClient`` to reach upstream with; by default the app's lifespan
             opens one and closes it at shutdown.
+        show_log: call ``log_to_stderr()`` at startup.
     """
 
     def __init__(
@@ -82,15 +119,21 @@ class Proxy:
         on_completion: OnCompletion = log_completion,
         on_error: OnError = log_error,
         client: httpx.AsyncClient | None = None,
+        show_log: bool = False,
     ) -> None:
         self.url = upstream.rstrip("/") + "/chat/completions"
         self.on_completion = on_completion
         self.on_error = on_error
         self.client = client
+        self.show_log = show_log
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Open the upstream client if none was given, and close it at shutdown."""
+        if self.show_log:
+            # At startup, not at import: by now the server (or the app that imports this
+            # module) has set up the logging it wants.
+            log_to_stderr()
         if self.client is not None:
             yield
             return
@@ -122,47 +165,30 @@ class Proxy:
                 await upstream.aclose()
             return Response(body, status_code=upstream.status_code, headers=relay_headers)
         return StreamingResponse(
-            self._relay(upstream),
+            AsyncRelay(_body(upstream), on_end=self._report),
             status_code=upstream.status_code,
             headers=relay_headers,
             # Also closes upstream if the relay never started (the client left at once).
             background=BackgroundTask(upstream.aclose),
         )
 
-    async def _relay(self, upstream: httpx.Response) -> AsyncIterator[bytes]:
-        acc = chunkagg.Accumulator()
-        errors: list[chunkagg.ChunkAggError] = []
-        try:
-            async for data in upstream.aiter_bytes():
-                # The client first: the merge never delays or alters what it receives.
-                yield data
-                _feed(acc, data, errors)
-        finally:
-            # A client that disconnects ends the relay here (GeneratorExit or cancellation):
-            # upstream is closed and nothing is reported.
-            await upstream.aclose()
-        try:
-            completion = acc.finalize()
-        except chunkagg.ChunkAggError as exc:  # the stream ended inside an event, say
-            errors.append(exc)
-            completion = acc.snapshot()
-        if errors:
-            self.on_error(errors[0], completion)
+    def _report(self, result: RelayResult) -> None:
+        # A plain function: it may run in a cancelled task (the client left), where an await
+        # would be cancelled too.
+        if result.reason == "end" and not result.faults:
+            self.on_completion(result.completion)
         else:
-            self.on_completion(completion)
+            self.on_error(result)
 
 
-def _feed(acc: chunkagg.Accumulator, data: bytes, errors: list[chunkagg.ChunkAggError]) -> None:
-    """Feed ``data``, recording each fault and going on: a raising ``feed()`` consumed only the
-    bad event, and ``feed(b"")`` resumes with the bytes already buffered."""
-    while True:
-        try:
-            acc.feed(data)
-        except chunkagg.ChunkAggError as exc:
-            errors.append(exc)
-            data = b""
-        else:
-            return
+async def _body(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """Upstream's body, decoded; upstream is closed however the relay ends (the relay closes
+    this generator when the client leaves)."""
+    try:
+        async for data in upstream.aiter_bytes():
+            yield data
+    finally:
+        await upstream.aclose()
 
 
 def create_app(
@@ -171,13 +197,16 @@ def create_app(
     on_completion: OnCompletion = log_completion,
     on_error: OnError = log_error,
     client: httpx.AsyncClient | None = None,
+    show_log: bool = False,
 ) -> Starlette:
     """The Starlette app of a ``Proxy`` (arguments as for ``Proxy``)."""
-    proxy = Proxy(upstream, on_completion=on_completion, on_error=on_error, client=client)
+    proxy = Proxy(
+        upstream, on_completion=on_completion, on_error=on_error, client=client, show_log=show_log
+    )
     return Starlette(
         routes=[Route("/v1/chat/completions", proxy.chat_completions, methods=["POST"])],
         lifespan=proxy.lifespan,
     )
 
 
-app = create_app(os.environ.get("CHUNKAGG_UPSTREAM", "https://api.openai.com/v1"))
+app = create_app(os.environ.get("CHUNKAGG_UPSTREAM", "https://api.openai.com/v1"), show_log=True)

@@ -77,6 +77,7 @@ from chunkagg import (
     ChatCompletion,
     ChunkAggError,
     ChunkError,
+    EmptyStreamError,
     IncompleteStreamError,
     ResponseBody2,
     decode_chunk,
@@ -901,6 +902,9 @@ class _Run:
             try:
                 result = self.acc.finalize()
                 break
+            except EmptyStreamError as exc:
+                self._empty(exc)
+                return
             except Exception as exc:
                 self._located(exc, "finalize()")
             if self.acc.event_count <= before:
@@ -919,6 +923,24 @@ class _Run:
         if again != result or snap != result:
             raise Violation("a second finalize() or snapshot() differs from the first finalize()")
         self.completion = encoded
+
+    def _empty(self, exc: EmptyStreamError) -> None:
+        """No chunk at all: said again by a second finalize(), and the same whatever the split."""
+        if exc.event is not None or exc.events != self.acc.event_count:
+            raise Violation(f"EmptyStreamError with the wrong facts: {exc!r:.300}")
+        try:
+            self.acc.finalize()
+        except EmptyStreamError:
+            pass
+        except Exception as again:
+            raise _escaped("finalize() after EmptyStreamError", again) from None
+        else:
+            raise Violation("finalize() returned after EmptyStreamError")
+        snap = self.snapshot("after EmptyStreamError")
+        if snap.choices or snap.id is not None:
+            raise Violation("EmptyStreamError, yet the snapshot holds a chunk's fields")
+        self.errors.append(("EmptyStreamError", exc.events, exc.received))
+        self.completion = b"(no chunk)"
 
     def outcome(self) -> Outcome:
         return Outcome(
@@ -987,10 +1009,12 @@ def _check_add(case: Case, factory: Factory) -> None:
             add(doc)
     try:
         acc.finalize().to_json()
-        if case.track:
-            acc.take_events()
+    except EmptyStreamError:
+        pass  # nothing merged: said, not an escape
     except Exception as exc:
         raise _escaped("finalize() after add()", exc) from None
+    if case.track:
+        acc.take_events()
 
 
 def _describe(o: Outcome) -> str:

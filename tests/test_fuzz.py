@@ -251,6 +251,9 @@ class _Inert(Accumulator):
     def add(self, chunk: Any) -> ResponseBody2:
         return ResponseBody2()
 
+    def finalize(self) -> ChatCompletion:
+        return self.snapshot()  # nothing fed, nothing to say
+
 
 class _Leaky(Accumulator):
     """Lets a KeyError out for some inputs: those with a quote in one piece."""

@@ -57,6 +57,7 @@ from chunkagg import (
     Accumulator,
     ChunkAggError,
     ChunkError,
+    EmptyStreamError,
     IncompleteStreamError,
     LimitExceededError,
     ResponseBody2,
@@ -414,17 +415,32 @@ def _expect(events: list[bytes], framing: str, cut: int) -> Expected:
     ("name", "framing", "sample"), TRUNCATED, ids=[f"{n}-{f}" for n, f, _ in TRUNCATED]
 )
 def _finalize_after_cut(acc: Accumulator, want: Expected, starts: list[int]) -> tuple[Any, str]:
-    """finalize() at a cut: (the completion it finally returns, a problem or "")."""
+    """finalize() at a cut: (the completion it finally returns, a problem or "").
+
+    Before the first whole event there is no chunk: finalize() then ends with EmptyStreamError
+    (after IncompleteStreamError when the cut is inside the event), and the result is the
+    snapshot.
+    """
+    empty = want.whole == 0 and not want.merges_tail
     try:
         result = canonical(acc.finalize())
+    except EmptyStreamError:
+        if not empty or want.incomplete:
+            return None, "finalize() raised EmptyStreamError"
+        return canonical(acc.snapshot()), ""
     except ChunkAggError as exc:
         if not want.incomplete or type(exc) is not IncompleteStreamError:
             return None, f"finalize() raised {exc!r:.200}"
         if (exc.event, exc.offset) != (want.whole + 1, starts[want.whole]):
             return None, f"IncompleteStreamError at {(exc.event, exc.offset)}"
-        return canonical(acc.finalize()), ""  # the second finalize() returns the partial result
+        try:
+            return canonical(acc.finalize()), ""  # the second finalize(): the partial result
+        except EmptyStreamError:
+            return (canonical(acc.snapshot()), "") if empty else (None, "EmptyStreamError")
     if want.incomplete:
         return result, "finalize() returned instead of raising IncompleteStreamError"
+    if empty:
+        return result, "finalize() returned a completion from no chunk"
     return result, ""
 
 
