@@ -4,12 +4,14 @@
 of 127.0.0.1 in a background thread and stops it on exit (both bounded in time). Only loopback
 traffic: the socket is bound to 127.0.0.1 before uvicorn gets it.
 
-Routes (both POST, with an OpenAI-style JSON body that must ask for ``"stream": true``):
+Routes (all POST, with an OpenAI-style JSON body that must ask for ``"stream": true``):
 
 - ``/v1/chat/completions``: the fixture is named by the body's ``model``, e.g.
   ``"openai-python/a247c49c5fcd"``, so the openai SDK reaches it with ``base_url=URL + "/v1"``.
 - ``/fixtures/{folder}/{name}/v1/chat/completions``: named by the path, for code whose ``model``
   is fixed (the README's examples): ``base_url=URL + "/fixtures/openai-go/mockResponseBody/v1"``.
+- ``/v2/router/chat/completions``: the Orq router's path, named by ``model`` as above, so the Orq
+  SDK reaches it with ``server_url=URL``.
 
 The body goes out with chunked transfer encoding in writes of 1 byte to 4 KiB, some followed by a
 pause of a fraction of a millisecond to a few milliseconds, all drawn by ``write_plan`` from a
@@ -127,6 +129,7 @@ def create_app(streams: Mapping[str, bytes] = FIXTURE_STREAMS) -> Starlette:
         routes=[
             Route("/v1/chat/completions", completions, methods=["POST"]),
             Route("/fixtures/{folder}/{name}/v1/chat/completions", completions, methods=["POST"]),
+            Route("/v2/router/chat/completions", completions, methods=["POST"]),
         ]
     )
 

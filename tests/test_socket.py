@@ -26,7 +26,7 @@ import httpx
 import openai
 import pytest
 from helpers import BASE_SEED, canonical, fixture_pairs
-from sse_server import write_plan
+from sse_server import default_seed, write_plan
 
 import chunkagg
 
@@ -401,3 +401,82 @@ def test_openai_decoded_async(sse_url: str, name: str, stream: Path, expected: P
 
     completion = asyncio.run(run())
     assert canonical(completion) == _expected(expected), where
+
+
+# -- the Orq SDK, the seed's own client, pointed at the local server (server_url) -----------------
+
+ORQ_PAIRS = [p for p in PAIRS if 'finish_reason":""' not in p[1].read_text()]
+
+
+def _orq(url: str) -> Any:
+    orq_ai_sdk = pytest.importorskip("orq_ai_sdk")
+    return orq_ai_sdk.Orq(api_key="test", server_url=url)
+
+
+@pytest.mark.parametrize("use", ["accumulate", "add", "chunk-stream"])
+@pytest.mark.parametrize(("name", "stream", "expected"), ORQ_PAIRS, ids=[p[0] for p in ORQ_PAIRS])
+def test_orq_sdk_stream_as_users_write_it(
+    sse_url: str, name: str, stream: Path, expected: Path, use: str
+) -> None:
+    """``accumulate(stream)``, ``acc.add(event)``, ``ChunkStream(stream)`` on the Orq SDK's stream,
+    whose items wrap each chunk under ``.data``: 0.1 read the wrapper as an empty chunk."""
+    where = _where(name, f"orq-{use}", default_seed(name))
+    with _orq(sse_url) as orq:
+        events = orq.router.chat.completions.create(model=name, messages=MESSAGES, stream=True)
+        with events:
+            if use == "accumulate":
+                completion = chunkagg.accumulate(events)
+            elif use == "add":
+                acc = chunkagg.Accumulator()
+                for event in events:
+                    acc.add(event)
+                completion = acc.finalize()
+            else:
+                chunk_stream = chunkagg.ChunkStream(events)
+                forwarded = list(chunk_stream)
+                assert len(forwarded) == len(_payloads(stream.read_bytes())), where
+                assert chunk_stream.completion is not None
+                completion = chunk_stream.completion
+    assert canonical(completion) == _expected(expected), where
+
+
+@pytest.mark.parametrize("use", ["aaccumulate", "async-chunk-stream"])
+@pytest.mark.parametrize(
+    ("name", "stream", "expected"), ORQ_PAIRS[:6], ids=[p[0] for p in ORQ_PAIRS[:6]]
+)
+def test_orq_sdk_async_stream(
+    sse_url: str, name: str, stream: Path, expected: Path, use: str
+) -> None:
+    where = _where(name, f"orq-{use}", default_seed(name))
+
+    async def run() -> chunkagg.ChatCompletion:
+        async with _orq(sse_url) as orq:
+            events = await orq.router.chat.completions.create_async(
+                model=name, messages=MESSAGES, stream=True
+            )
+            async with events:
+                if use == "aaccumulate":
+                    return await chunkagg.aaccumulate(events)
+                chunk_stream = chunkagg.AsyncChunkStream(events)
+                async for _ in chunk_stream:
+                    pass
+                assert chunk_stream.completion is not None
+                return chunk_stream.completion
+
+    assert canonical(asyncio.run(run())) == _expected(expected), where
+
+
+def test_raw_bytes_from_the_orq_endpoint_have_no_sdk_limits(sse_url: str) -> None:
+    """The README's recipe: httpx to the router's path, bytes straight into chunkagg."""
+    name = PAIRS[0][0]
+    with (
+        httpx.Client(base_url=sse_url) as client,
+        client.stream(
+            "POST",
+            "/v2/router/chat/completions",
+            json={"model": name, "messages": MESSAGES, "stream": True},
+            headers={"Authorization": "Bearer test", "Accept": "text/event-stream"},
+        ) as response,
+    ):
+        completion = chunkagg.accumulate(response.iter_bytes())
+    assert canonical(completion) == _expected(PAIRS[0][2])
