@@ -59,13 +59,15 @@ def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2
 def _decode_or_raise(
     decoder: ChunkDecoder, payload: bytes | bytearray | memoryview | str
 ) -> ResponseBody2:
+    chunk: ResponseBody2
     try:
-        return decoder.decode(payload)
+        chunk = decoder.decode(payload)
     except _ValidationError as exc:
-        return decoder.widen(payload, exc)
+        chunk = decoder.widen(payload, exc)
     except _DECODE_ERRORS as exc:
         raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
         raise ChunkError(f"invalid chunk: {exc}", raw) from exc
+    return chunk
 
 
 class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):

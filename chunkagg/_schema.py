@@ -59,6 +59,7 @@ __all__ = [
     "as_usage",
     "build_output",
     "derive_output",
+    "lenient",
     "whole_numbers",
 ]
 
@@ -135,7 +136,8 @@ _STRICT: dict[type, frozenset[str]] = {
     ),
     ReasoningDetail: frozenset(),
 }
-# Classes whose declared fields are all strict.
+# Classes whose declared fields are all strict (any class no entry above names is: the formats
+# beside chat register their lenient fields with ``lenient()``).
 _ALL_STRICT = (
     ToolCallDelta,
     FunctionCallDelta,
@@ -224,7 +226,25 @@ def _tree(root: type) -> dict[type, dict[str, _Field]]:
     return tree
 
 
-_TREE = _tree(ResponseBody2)
+_TREES: dict[type, dict[type, dict[str, _Field]]] = {}
+
+
+def _tree_of(root: type) -> dict[type, dict[str, _Field]]:
+    # Built once per root at import time of its format (module-level setup, never per stream).
+    tree = _TREES.get(root)
+    if tree is None:
+        tree = _TREES[root] = _tree(root)
+    return tree
+
+
+def lenient(cls: type, strict: frozenset[str]) -> None:
+    """Declare that of ``cls``'s fields only ``strict`` are checked: a value of another type in
+    any other is kept as sent (a format's extensions). Call before the first schema of a root
+    that holds ``cls`` is built."""
+    _STRICT[cls] = strict
+
+
+_TREE = _tree_of(ResponseBody2)
 assert set(_TREE) == {*_STRICT, *_ALL_STRICT}, "every wire Struct needs a strictness entry"
 
 
@@ -250,12 +270,13 @@ def _needs(
     cls: type,
     out: set[Need],
     drops: list[tuple[dict[str, Any], str]],
+    tree: dict[type, dict[str, _Field]] = _TREE,
 ) -> None:
     """Add to ``out`` what decoding ``value`` as ``cls`` needs beyond the plain schema.
 
     Keys that no Struct can declare go to ``drops`` instead (see ``_declarable``).
     """
-    fields = _TREE[cls]
+    fields = tree[cls]
     for key, item in value.items():
         field = fields.get(key)
         if field is None:
@@ -280,7 +301,7 @@ def _needs(
         for child in items:
             if isinstance(child, dict):
                 for sub in field.children:
-                    _needs(child, sub, out, drops)
+                    _needs(child, sub, out, drops, tree)
 
 
 def _declarable(key: str) -> bool:
@@ -368,31 +389,40 @@ class Schema:
 
     __slots__ = ("ext", "extras", "needs", "root", "strict")
 
-    def __init__(self, needs: frozenset[Need]) -> None:
+    def __init__(self, base: type, needs: frozenset[Need]) -> None:
         self.needs = needs
+        tree = _tree_of(base)
         # The plain schema is the declared Structs; any need takes the merge off its hot path.
         self.ext = bool(needs)
         by_class: dict[type, dict[str, set[int]]] = {}
         for cls, key, kind in needs:
             by_class.setdefault(cls, {}).setdefault(key, set()).add(kind)
         derived: dict[type, type] = {}
-        for cls in _post_order(ResponseBody2):
-            derived[cls] = _derive(cls, by_class.get(cls, {}), derived, self.ext)
-        # Whether a delta's content may be a list of parts: the merge checks for one only then.
-        type.__setattr__(derived[ResponseBody2], "_parts", (Delta, "content", WIDE) in needs)
-        self.root: type[ResponseBody2] = derived[ResponseBody2]
+        for cls in _post_order(base, tree):
+            derived[cls] = _derive(cls, by_class.get(cls, {}), derived, self.ext, tree, base)
+        if derived[base] is not base:
+            # Whether a delta's content may be a list of parts: the merge checks only then.
+            type.__setattr__(derived[base], "_parts", (Delta, "content", WIDE) in needs)
+        self.root: Any = derived[base]
         self.extras = sum(kind == EXTRA for _, _, kind in needs)
-        self.strict = msgspec.json.Decoder(self.root)
+        self.strict: msgspec.json.Decoder[Any] = msgspec.json.Decoder(self.root)
 
 
-def _derive(cls: type, needs: dict[str, set[int]], derived: Mapping[type, type], ext: bool) -> type:
+def _derive(
+    cls: type,
+    needs: dict[str, set[int]],
+    derived: Mapping[type, type],
+    ext: bool,
+    tree: dict[type, dict[str, _Field]],
+    root: type,
+) -> type:
     """The subclass of ``cls`` for a schema: ``needs`` are its own, ``derived`` its children's."""
     # Every field is redeclared, in order, so that a derived Struct encodes its keys in the
     # declared order (msgspec puts a redeclared field last).
     fields: list[tuple[str, Any, Any]] = []
     live: list[tuple[str, str]] = []
     mutable = changed = False
-    for key, field in _TREE[cls].items():
+    for key, field in tree[cls].items():
         kinds = needs.get(key, set())
         if field.extension:
             if not kinds:
@@ -413,7 +443,7 @@ def _derive(cls: type, needs: dict[str, set[int]], derived: Mapping[type, type],
             changed = True
             mutable = mutable or any(derived[c]._mutable for c in field.children)  # type: ignore[attr-defined]
         fields.append((field.attr, swapped, field.default))
-    taken = {f.attr for f in _TREE[cls].values()} | set(dir(cls))
+    taken = {f.attr for f in tree[cls].values()} | set(dir(cls))
     extras = [
         (_attr_name(key, taken), key)
         for key in sorted(k for k, kinds in needs.items() if EXTRA in kinds)
@@ -423,19 +453,19 @@ def _derive(cls: type, needs: dict[str, set[int]], derived: Mapping[type, type],
     if not changed and not extras:
         return cls
     flags: dict[str, Any] = {"_live": tuple(live), "_mutable": mutable or bool(extras)}
-    if cls is ResponseBody2:
+    if cls is root:
         flags["_ext"] = ext
         flags["_classes"] = dict(derived)  # the Struct derived for each nested class
     return _subclass(cls, fields, extras, flags)
 
 
-def _post_order(root: type) -> list[type]:
+def _post_order(root: type, tree: dict[type, dict[str, _Field]]) -> list[type]:
     order: list[type] = []
 
     def visit(cls: type) -> None:
         if cls in order:
             return
-        for field in _TREE[cls].values():
+        for field in tree[cls].values():
             for child in field.children:
                 visit(child)
         order.append(cls)
@@ -445,11 +475,11 @@ def _post_order(root: type) -> list[type]:
 
 
 @functools.lru_cache(maxsize=128)
-def _schema(needs: frozenset[Need]) -> Schema:
-    return Schema(needs)
+def _schema(base: type, needs: frozenset[Need]) -> Schema:
+    return Schema(base, needs)
 
 
-PLAIN = _schema(frozenset())
+PLAIN = _schema(ResponseBody2, frozenset())
 
 
 # -- per-stream decoding ---------------------------------------------------------------------------
@@ -462,13 +492,17 @@ class ChunkDecoder:
     it raises ``msgspec.ValidationError``.
     """
 
-    __slots__ = ("decode", "schema")
+    __slots__ = ("base", "decode", "keys", "schema", "tree")
 
-    def __init__(self) -> None:
-        self.schema = PLAIN
-        self.decode: Callable[[Any], ResponseBody2] = PLAIN.strict.decode
+    def __init__(self, base: type = ResponseBody2) -> None:
+        """A decoder of ``base`` payloads (a chunk Struct class forbidding unknown keys)."""
+        self.base = base
+        self.tree = _tree_of(base)
+        self.keys = frozenset(self.tree[base])
+        self.schema = PLAIN if base is ResponseBody2 else _schema(base, frozenset())
+        self.decode: Callable[[Any], Any] = self.schema.strict.decode
 
-    def widen(self, payload: bytes | bytearray | memoryview | str, exc: Exception) -> ResponseBody2:
+    def widen(self, payload: bytes | bytearray | memoryview | str, exc: Exception) -> Any:
         """Decode a payload the current schema refused: widen the schema, or raise ChunkError.
 
         Raises:
@@ -481,13 +515,13 @@ class ChunkDecoder:
             raise _chunk_error(err, payload) from err
         if not isinstance(value, dict):
             raise _chunk_error(exc, payload) from exc
-        _check_chunk_keys(value)
+        _check_chunk_keys(value, self.keys)
         needs: set[Need] = set()
         drops: list[tuple[dict[str, Any], str]] = []
-        _needs(value, ResponseBody2, needs, drops)
+        _needs(value, self.base, needs, drops, self.tree)
         schema = self.schema
         if not needs <= schema.needs:
-            schema = _schema(schema.needs | needs)
+            schema = _schema(self.base, schema.needs | needs)
             if schema.extras > MAX_EXTRA_FIELDS:
                 raise LimitExceededError(
                     "too many distinct unknown fields in one stream",
@@ -500,7 +534,7 @@ class ChunkDecoder:
             if drops:
                 for owner, key in drops:
                     del owner[key]
-                chunk: ResponseBody2 = msgspec.convert(value, schema.root)
+                chunk: Any = msgspec.convert(value, schema.root)
             else:
                 chunk = schema.strict.decode(payload)
         except (msgspec.ValidationError, *DECODE_ERRORS) as err:
@@ -511,15 +545,14 @@ class ChunkDecoder:
 
 
 _ANY_DECODE = msgspec.json.Decoder().decode
-_CHUNK_KEYS = frozenset(_TREE[ResponseBody2])
 
 
-def _check_chunk_keys(value: Mapping[str, Any]) -> None:
+def _check_chunk_keys(value: Mapping[str, Any], keys: frozenset[str]) -> None:
     # An object with keys, none of them a chunk's, is not a chunk ({"not": "a chunk"}, a JSON
     # error body of another API...): merging it would pass it off as an empty completion.
-    if value and _CHUNK_KEYS.isdisjoint(value):
-        keys = ", ".join(sorted(map(repr, value))[:8])
-        raise ChunkError(f"a JSON object with none of a chunk's keys ({keys})")
+    if value and keys.isdisjoint(value):
+        found = ", ".join(sorted(map(repr, value))[:8])
+        raise ChunkError(f"a JSON object with none of a chunk's keys ({found})")
 
 
 def _chunk_error(exc: BaseException, payload: bytes | bytearray | memoryview | str) -> ChunkError:
@@ -530,14 +563,16 @@ def _chunk_error(exc: BaseException, payload: bytes | bytearray | memoryview | s
 def as_usage(value: Mapping[str, Any]) -> Usage | None:
     """A usage block from builtins, every key kept; ``None`` when it is not one."""
     decoder = ChunkDecoder()
+    chunk: ResponseBody2
     try:
         payload = msgspec.json.encode({"usage": value})
         try:
-            return decoder.decode(payload).usage
+            chunk = decoder.decode(payload)
         except msgspec.ValidationError as exc:
-            return decoder.widen(payload, exc).usage
+            chunk = decoder.widen(payload, exc)
     except (ChunkError, LimitExceededError, msgspec.DecodeError):
         return None
+    return chunk.usage
 
 
 def whole_numbers(value: Any, cls: type = ResponseBody2) -> Any:
@@ -549,7 +584,7 @@ def whole_numbers(value: Any, cls: type = ResponseBody2) -> Any:
     """
     if not isinstance(value, Mapping):
         return value
-    fields = _TREE[cls]
+    fields = _tree_of(cls)[cls]
     out = {}
     for key, item in value.items():
         field = fields.get(key)
