@@ -10,6 +10,7 @@ on ``ToolCallDone``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -165,6 +166,13 @@ def _load_partial() -> Callable[[bytes], Any] | None:
     try:
         import jiter
     except ImportError:
+        # Said, not silent; Python's default filter shows it once per place.
+        warnings.warn(
+            "chunkagg: jiter is not installed, so ToolCallArgumentsDelta.parsed stays None "
+            "until ToolCallDone; pip install 'chunkagg[parse]' for partial parses",
+            UserWarning,
+            stacklevel=4,
+        )
         return None
 
     def parse(data: bytes) -> Any:

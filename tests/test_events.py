@@ -312,3 +312,21 @@ def test_arguments_after_finish_reason_bring_a_second_done() -> None:
     calls = completion.choices[0].message.tool_calls
     assert calls is not None
     assert done[-1].arguments == calls[0].function.arguments
+
+
+def test_without_jiter_track_says_why_parsed_stays_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_jiter(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "jiter":
+            raise ImportError("no jiter here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_jiter)
+    with pytest.warns(UserWarning, match="jiter is not installed.*chunkagg\\[parse\\]"):
+        acc = Accumulator(track=True)
+    acc.feed(sse(chunk(choice(tool_calls=[tool(0, id="a", name="f", args='{"x": "' + "y" * 64)]))))
+    deltas = [e for e in acc.take_events() if isinstance(e, ToolCallArgumentsDelta)]
+    assert deltas and all(d.parsed is None for d in deltas)

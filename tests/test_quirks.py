@@ -1,4 +1,4 @@
-"""One test (or more) per row of ``../shared/quirks.md``: what real servers send, and what we do.
+"""One test (or more) per row of ``docs/quirks.md``: what real servers send, and what we do.
 
 Each test is named after its row and cites the row's "seen in" reference. Streams are built by
 hand here, and every case runs through ``run()``, which feeds it whole, one byte at a time and in

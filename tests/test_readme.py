@@ -168,6 +168,13 @@ class Context:
             "ui": UI(),
             "run_tool": lambda name, args: tools.append((name, args)),
             "tools_run": tools,
+            # The Orq SDK's example: the SDK reaches the local server's /v2/router path.
+            "server_url": self.sse_url,
+            "api_key": "test",
+            "model": self.fixture,
+            # The relay's example: where it stores results and what it forwards.
+            "stored": [],
+            "forwarded": [],
         }
 
 
@@ -191,8 +198,32 @@ def run_completion(block: Block, ctx: Context) -> None:
         assert canonical(stream.completion) == ctx.expected
 
 
+class Bytes:
+    """A ``response`` whose ``iter_bytes()`` yields given bytes (no socket needed)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        yield from split_feeds(self.data, "random", random.Random(len(self.data)))
+
+
 def run_live_ui(block: Block, ctx: Context) -> None:
-    namespace = run_block(block, ctx.names())
+    _run_live_ui(block, ctx, {})
+    # A stream that never sends finish_reason: its ToolCallDone events come only from
+    # finalize(), and the example must still run its tools.
+    stream = (FIXTURES / f"{ctx.fixture}.sse").read_bytes()
+    unfinished = re.sub(rb'"finish_reason":"[a-z_]+"', b'"finish_reason":null', stream)
+    assert unfinished != stream
+    _run_live_ui(block, ctx, {"response": Bytes(unfinished)}, finished=False)
+
+
+def _run_live_ui(block: Block, ctx: Context, names: dict[str, Any], finished: bool = True) -> None:
+    namespace = run_block(block, {**ctx.names(), **names})
+    if not finished:
+        unfinished: chunkagg.ChatCompletion = namespace["completion"]
+        assert all(c.finish_reason is None for c in unfinished.choices)
+        namespace["completion"] = _with_finish_reasons(unfinished, ctx.expected)
     _check_completion(ctx, namespace)
     completion: chunkagg.ChatCompletion = namespace["completion"]
     ui: UI = namespace["ui"]
@@ -207,6 +238,23 @@ def run_live_ui(block: Block, ctx: Context) -> None:
     partials = [p for p in ui.arguments if p is not None]
     assert partials, "no partial arguments shown"
     assert all(any(p.keys() <= f.keys() for f in final) for p in partials), partials
+
+
+def _with_finish_reasons(completion: chunkagg.ChatCompletion, expected: Any) -> Any:
+    # The unfinished stream's completion, with the finish reasons the stream did not send, so
+    # the rest of the checks compare with the expected file.
+    for choice_, want in zip(completion.choices, expected["choices"], strict=True):
+        choice_.finish_reason = want.get("finish_reason")
+    return completion
+
+
+def run_relay(block: Block, ctx: Context) -> None:
+    namespace = run_block(block, ctx.names())
+    stream = (FIXTURES / f"{ctx.fixture}.sse").read_bytes()
+    assert b"".join(namespace["forwarded"]) == stream
+    [(reason, completion, faults)] = namespace["stored"]
+    assert (reason, faults) == ("end", [])
+    assert canonical(json.loads(completion)) == ctx.expected
 
 
 def run_framed_yourself(block: Block, ctx: Context) -> None:
@@ -239,6 +287,8 @@ RUNNERS: dict[str, tuple[Runner, str]] = {
     "One line: `accumulate`, `aaccumulate`, `ChunkStream`": (run_completion, FIXTURE),
     "Live UIs: events and tool arguments as they stream": (run_live_ui, TOOLS_FIXTURE),
     "Chunks you framed yourself": (run_framed_yourself, FIXTURE),
+    "The Orq SDK": (run_completion, FIXTURE),
+    "Relaying a stream: `Relay`, `AsyncRelay`": (run_relay, FIXTURE),
     "Errors": (run_errors, FIXTURE),
 }
 

@@ -1965,7 +1965,7 @@ def unknown_fields_everywhere() -> Case:
     return Case(
         "unknown_fields_everywhere",
         "none (a server never met)",
-        ('spec/extensions.md, "The generic rule" (no provider doc)',),
+        ('README, "Provider extensions": the generic rule (no provider doc)',),
         "never-seen keys at every level: chunk top level (string, list, object, number; last"
         " non-null whole, a later `null` ignored), choice, delta (strings concatenated, lists"
         " extended, an object merged key-wise recursively, numbers and booleans last non-null),"
@@ -2011,7 +2011,7 @@ README_HEAD = """\
 **These streams are synthetic: built by hand from the providers' public documentation, not
 captured from a live server.** Each one is shaped like the extension fields a provider documents
 (reasoning details, citations, content filters, usage extras...), so that chunkagg's merge rules
-for extensions (`spec/extensions.md`) have an independent oracle.
+for extensions (the README's "Provider extensions" section) have an independent oracle.
 
 `make.py` builds every case: it first writes down the TRUTH, the final merged `chat.completion`,
 by hand from the merge rules, then renders the SSE chunks from it (text cut at uneven points,
