@@ -1,4 +1,7 @@
-"""chunkagg: the raw bytes of a streamed chat completion in, one exact completion out.
+"""chunkagg: the raw bytes of a streamed completion in, one exact completion out.
+
+Chat completions (``Accumulator``), legacy completions (``CompletionAccumulator``), the Responses
+API (``ResponseAccumulator``).
 
 >>> import chunkagg
 >>> acc = chunkagg.Accumulator()
@@ -13,6 +16,19 @@ from ._accumulator import (
     Accumulator,
     SupportsModelDumpJson,
     decode_chunk,
+)
+from ._completion_models import (
+    CompletionChunk,
+    CompletionChunkChoice,
+    CompletionLogprobs,
+    TextChoice,
+    TextCompletion,
+    TextLogprobs,
+)
+from ._completions import (
+    CompletionAccumulator,
+    CompletionEvent,
+    decode_completion_chunk,
 )
 from ._errors import (
     AccumulatorClosedError,
@@ -66,13 +82,40 @@ from ._models import (
     Usage,
 )
 from ._relay import AsyncRelay, Relay, RelayResult
+from ._response_models import (
+    Disagreement,
+    FunctionCallArgumentsDelta,
+    FunctionCallDone,
+    OutputAnnotationAdded,
+    OutputItemDone,
+    OutputReasoningDelta,
+    OutputRefusalDelta,
+    OutputTextDelta,
+    Response,
+    ResponseError,
+    ResponseEvent,
+    ResponseFinished,
+    ResponseFunctionToolCall,
+    ResponseOutputItem,
+    ResponseOutputMessage,
+    ResponseOutputRefusal,
+    ResponseOutputText,
+    ResponseReasoningContent,
+    ResponseReasoningItem,
+    ResponseReasoningSummary,
+    ResponseUpdate,
+    ResponseUsage,
+)
+from ._responses import DEFAULT_MAX_ITEMS, ResponseAccumulator
 from ._schema import MAX_EXTRA_FIELDS
+from ._stream import StreamAccumulator
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_MAX_CHOICES",
     "DEFAULT_MAX_EVENT_SIZE",
+    "DEFAULT_MAX_ITEMS",
     "DEFAULT_MAX_TEXT_SIZE",
     "DEFAULT_MAX_TOOL_CALLS",
     "MAX_EXTRA_FIELDS",
@@ -93,26 +136,58 @@ __all__ = [
     "ChunkError",
     "ChunkStream",
     "CitationsUpdated",
+    "CompletionAccumulator",
+    "CompletionChunk",
+    "CompletionChunkChoice",
+    "CompletionEvent",
+    "CompletionLogprobs",
     "CompletionTokensDetails",
     "ContentDelta",
     "Delta",
+    "Disagreement",
     "EmptyStreamError",
     "ErrorObject",
     "Event",
     "FunctionCall",
+    "FunctionCallArgumentsDelta",
     "FunctionCallDelta",
+    "FunctionCallDone",
     "IncompleteStreamError",
     "LimitExceededError",
     "Message",
+    "OutputAnnotationAdded",
+    "OutputItemDone",
+    "OutputReasoningDelta",
+    "OutputRefusalDelta",
+    "OutputTextDelta",
     "PromptTokensDetails",
     "ReasoningDelta",
     "ReasoningDetail",
     "RefusalDelta",
     "Relay",
     "RelayResult",
+    "Response",
+    "ResponseAccumulator",
     "ResponseBody2",
+    "ResponseError",
+    "ResponseEvent",
+    "ResponseFinished",
+    "ResponseFunctionToolCall",
+    "ResponseOutputItem",
+    "ResponseOutputMessage",
+    "ResponseOutputRefusal",
+    "ResponseOutputText",
+    "ResponseReasoningContent",
+    "ResponseReasoningItem",
+    "ResponseReasoningSummary",
+    "ResponseUpdate",
+    "ResponseUsage",
+    "StreamAccumulator",
     "StreamError",
     "SupportsModelDumpJson",
+    "TextChoice",
+    "TextCompletion",
+    "TextLogprobs",
     "TokenLogprob",
     "ToolCall",
     "ToolCallArgumentsDelta",
@@ -126,4 +201,5 @@ __all__ = [
     "aaccumulate",
     "accumulate",
     "decode_chunk",
+    "decode_completion_chunk",
 ]

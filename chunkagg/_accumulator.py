@@ -9,16 +9,12 @@ completion); ``_stream`` owns what every format shares (positions, faults, ``[DO
 
 from __future__ import annotations
 
-import reprlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-import msgspec
-
-from ._errors import ChunkAggError, ChunkError
 from ._events import Event, TrackingMerger
 from ._extensions import RULES, Rule
-from ._framing import DONE, SKIP, Format, classify
+from ._framing import Format
 from ._merge import (
     CORE_FIELDS,
     DEFAULT_MAX_CHOICES,
@@ -27,14 +23,10 @@ from ._merge import (
     Merger,
 )
 from ._models import ChatCompletion, ResponseBody2
-from ._schema import DECODE_ERRORS, ChunkDecoder, whole_numbers
-from ._stream import DEFAULT_MAX_EVENT_SIZE, StreamAccumulator, _run
+from ._schema import ChunkDecoder
+from ._stream import DEFAULT_MAX_EVENT_SIZE, ChunkAccumulator
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "decode_chunk"]
-
-_DECODE_ERRORS = DECODE_ERRORS
-_ValidationError = msgspec.ValidationError
-_any_decoder = msgspec.json.Decoder()
 
 
 def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
@@ -53,24 +45,11 @@ def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2
     """
     if not isinstance(payload, bytes | bytearray | memoryview | str):
         raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
-    return _decode_or_raise(ChunkDecoder(), payload)
-
-
-def _decode_or_raise(
-    decoder: ChunkDecoder, payload: bytes | bytearray | memoryview | str
-) -> ResponseBody2:
-    chunk: ResponseBody2
-    try:
-        chunk = decoder.decode(payload)
-    except _ValidationError as exc:
-        chunk = decoder.widen(payload, exc)
-    except _DECODE_ERRORS as exc:
-        raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
-        raise ChunkError(f"invalid chunk: {exc}", raw) from exc
+    chunk: ResponseBody2 = ChunkDecoder().decode_or_raise(payload)
     return chunk
 
 
-class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
+class Accumulator(ChunkAccumulator[ResponseBody2, ChatCompletion]):
     """Turns the bytes of one streamed chat completion into the final ``ChatCompletion``.
 
     Sans-I/O: hand it bytes as they arrive, split anywhere, and ask for the completion at the
@@ -90,7 +69,10 @@ class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
         completion = acc.finalize()
     """
 
-    __slots__ = ("_decoder", "_merger", "_tracker")
+    __slots__ = ()
+
+    _merger: Merger
+    _tracker: TrackingMerger | None
 
     def __init__(
         self,
@@ -165,94 +147,14 @@ class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
 
     # -- the chat format's hooks ------------------------------------------------------------------
 
-    def _decode(self, payload: bytes) -> ResponseBody2:
-        return _decode_or_raise(self._decoder, payload)
-
-    def _convert(self, value: Any) -> ResponseBody2:
-        return _as_chunk(self._decoder, value)
-
-    def _merge(self, chunk: ResponseBody2) -> None:
-        merger = self._merger
-        merger.add(chunk, merger.shape(type(chunk)))
-
-    def _build(self) -> ChatCompletion:
-        return self._merger.build()
-
-    def _is_empty(self) -> bool:
-        return self._merger.empty
+    def _plan(self, cls: type) -> Any:
+        return self._merger.shape(cls)
 
     def _finish(self) -> None:
         self._merger.finish()
-
-    def _batch(
-        self,
-        kind: int,
-        run: list[bytes] | tuple[list[bytes], int],
-        offset: int,
-        out: list[ResponseBody2],
-        position: int,
-    ) -> None:
-        """The per-chunk hot path: ``StreamAccumulator._batch`` with the decode and the merge's
-        plan looked up once per run, and no classifying of a payload that decodes."""
-        payloads, first = _run(run)
-        append = out.append
-        merge = self._merger.add
-        decoder = self._decoder
-        decode = decoder.decode
-        shape = self._merger.shape(decoder.schema.root)
-        skipped = 0  # keep-alives and empty data: not events, as on the line path
-        for k in range(first, len(payloads)):
-            payload = payloads[k]
-            try:
-                try:
-                    chunk = decode(payload)
-                except _DECODE_ERRORS:
-                    # "[DONE]" and keep-alives land here too: classifying after a failed decode
-                    # keeps every well-formed chunk free of the check.
-                    what = classify(payload)
-                    if what == DONE:
-                        self._done = True
-                        continue
-                    if what == SKIP:
-                        skipped += 1
-                        continue
-                    # Blanks stripped as the other paths strip them, so the error reads the same.
-                    chunk = _decode_or_raise(decoder, payload.strip(b" \t\r\n"))
-                    decode = decoder.decode
-                    shape = self._merger.shape(decoder.schema.root)
-                merge(chunk, shape)
-            except ChunkAggError as exc:
-                # Consume this event only: the rest of the run stays queued for the next call.
-                self._batch_fault(exc, kind, payloads, first, k, skipped, offset, position)
-                raise
-            append(chunk)
-        self._events += len(payloads) - first - skipped
 
 
 class SupportsModelDumpJson(Protocol):
     """A pydantic model (the openai and Orq SDKs' chunk types are)."""
 
     def model_dump_json(self) -> str: ...
-
-
-def _as_chunk(
-    decoder: ChunkDecoder, chunk: ResponseBody2 | Mapping[str, Any] | SupportsModelDumpJson
-) -> ResponseBody2:
-    # Everything goes through JSON bytes and the stream's own decoder, so a chunk given to add()
-    # meets the same rules as one fed (types, depth, lone surrogates, unknown keys) and shares
-    # nothing with the caller's objects.
-    try:
-        if isinstance(chunk, ResponseBody2):
-            # msgspec checks types when decoding, not in __init__: a Struct built by hand with a
-            # wrong type would fail halfway through the merge. Re-decoding it checks it first.
-            payload = msgspec.json.encode(chunk)
-        else:
-            value = (
-                chunk
-                if isinstance(chunk, Mapping)
-                else _any_decoder.decode(chunk.model_dump_json())
-            )
-            payload = msgspec.json.encode(whole_numbers(value))
-    except (TypeError, UnicodeEncodeError, RecursionError, *_DECODE_ERRORS) as exc:
-        raise ChunkError(f"invalid chunk: {exc}", reprlib.repr(chunk).encode()) from exc
-    return _decode_or_raise(decoder, payload)

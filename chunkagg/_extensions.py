@@ -155,6 +155,7 @@ class Shape:
         "message",
         "parts",
         "rare",
+        "text",
         "tool",
         "top",
     )
@@ -171,6 +172,8 @@ class Shape:
         self.error = top.error
         self.choice = choice.entries
         self.message = choice.message
+        # A choice's "text", unknown to chat: the mark of a legacy text_completion chunk.
+        self.text = next((attr for attr, key, _ in self.choice if key == "text"), None)
         self.delta = of(Delta, APPEND).entries
         self.tool = of(ToolCallDelta, LAST).entries
         self.function = of(FunctionCallDelta, LAST).entries

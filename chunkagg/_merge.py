@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from ._errors import ChunkError, LimitExceededError, StreamError
 from ._extensions import ChoiceExt, Planner, Rule, Shape, append, has_value, message_delta
@@ -452,6 +453,8 @@ class Merger:
             StreamError: the chunk carries a server error (its choices are merged first).
         """
         choices = chunk.choices
+        if shape is not None and shape.text is not None:
+            _refuse_text_completion(choices, shape.text)
         if self.text_size > self.max_text_size and _any_text(choices, shape is not None):
             raise LimitExceededError(
                 "merged text is larger than the limit",
@@ -769,6 +772,18 @@ def _groq_usage(x_groq: Any) -> Usage | None:
     if isinstance(x_groq, dict) and isinstance(x_groq.get("usage"), dict):
         return as_usage(x_groq["usage"])
     return None
+
+
+def _refuse_text_completion(choices: list[ChunkChoice], text: str) -> None:
+    """Raise for a legacy ``text_completion`` chunk: a choice with ``text``, no delta, no message
+    (merged as chat, it would pass as an empty completion)."""
+    for ch in choices:
+        value = getattr(ch, text)
+        if value is not None and value is not UNSET and _delta(ch) is None:
+            raise ChunkError(
+                "a text_completion chunk (its choices carry text, not a delta), not a chat "
+                "completion one: merge it with chunkagg.CompletionAccumulator"
+            )
 
 
 def _delta(ch: ChunkChoice) -> Delta | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import keyword
+import reprlib
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -492,11 +493,13 @@ class ChunkDecoder:
     it raises ``msgspec.ValidationError``.
     """
 
-    __slots__ = ("base", "decode", "keys", "schema", "tree")
+    __slots__ = ("base", "decode", "keys", "noun", "schema", "tree")
 
-    def __init__(self, base: type = ResponseBody2) -> None:
-        """A decoder of ``base`` payloads (a chunk Struct class forbidding unknown keys)."""
+    def __init__(self, base: type = ResponseBody2, noun: str = "chunk") -> None:
+        """A decoder of ``base`` payloads (a chunk Struct class forbidding unknown keys), each
+        called a ``noun`` in error messages."""
         self.base = base
+        self.noun = noun
         self.tree = _tree_of(base)
         self.keys = frozenset(self.tree[base])
         self.schema = PLAIN if base is ResponseBody2 else _schema(base, frozenset())
@@ -512,9 +515,9 @@ class ChunkDecoder:
         try:
             value = _ANY_DECODE(payload)
         except DECODE_ERRORS as err:  # the typed decode met a wrong type before the bad syntax
-            raise _chunk_error(err, payload) from err
+            raise _chunk_error(err, payload, self.noun) from err
         if not isinstance(value, dict):
-            raise _chunk_error(exc, payload) from exc
+            raise _chunk_error(exc, payload, self.noun) from exc
         _check_chunk_keys(value, self.keys)
         needs: set[Need] = set()
         drops: list[tuple[dict[str, Any], str]] = []
@@ -528,8 +531,8 @@ class ChunkDecoder:
                     limit="MAX_EXTRA_FIELDS",
                     value=MAX_EXTRA_FIELDS,
                 )
-        elif not drops:
-            raise _chunk_error(exc, payload) from exc  # nothing new: a field of the wrong type
+        elif not drops:  # nothing new: a field of the wrong type
+            raise _chunk_error(exc, payload, self.noun) from exc
         try:
             if drops:
                 for owner, key in drops:
@@ -538,10 +541,65 @@ class ChunkDecoder:
             else:
                 chunk = schema.strict.decode(payload)
         except (msgspec.ValidationError, *DECODE_ERRORS) as err:
-            raise _chunk_error(err, payload) from err
+            raise _chunk_error(err, payload, self.noun) from err
         self.schema = schema
         self.decode = schema.strict.decode
         return chunk
+
+    def decode_or_raise(self, payload: bytes | bytearray | memoryview | str) -> Any:
+        """Decode one payload, widening the schema when it carries something new.
+
+        Raises:
+            ChunkError: the payload is not JSON, not a chunk, or a declared field has the wrong
+                type.
+            LimitExceededError: the stream added more than ``MAX_EXTRA_FIELDS`` keys.
+        """
+        try:
+            return self.decode(payload)
+        except msgspec.ValidationError as exc:
+            return self.widen(payload, exc)
+        except DECODE_ERRORS as exc:
+            raise _chunk_error(exc, payload, self.noun) from exc
+
+    def convert(
+        self,
+        value: Any,
+        dump: Callable[[Any], str | bytes] | None = None,
+        fix: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Decode a chunk a caller built or an SDK decoded (a Struct, a mapping, a pydantic model)
+        by the rules of a fed one: through JSON bytes and this decoder, so types, depth, lone
+        surrogates and unknown keys are judged alike and nothing is shared with ``value``. Any
+        Struct is re-encoded: msgspec checks types when decoding, not in ``__init__``.
+
+        Args:
+            value: the chunk.
+            dump: a model's JSON text, by default ``value.model_dump_json()``.
+            fix: applied to the builtins of a value that is not a ``base`` Struct, after
+                whole-number floats are made ints where ints are due.
+
+        Raises:
+            ChunkError: ``value`` cannot be encoded, or what it encodes is no valid chunk.
+        """
+        try:
+            if isinstance(value, self.base):
+                payload = msgspec.json.encode(value)
+            else:
+                if isinstance(value, Mapping):
+                    data: Any = value
+                elif isinstance(value, msgspec.Struct):
+                    data = msgspec.to_builtins(value)
+                else:
+                    data = _ANY_DECODE(value.model_dump_json() if dump is None else dump(value))
+                # The Orq SDK types every number as a float: index 0.0, created 1.7e9.
+                data = whole_numbers(data, self.base)
+                payload = msgspec.json.encode(data if fix is None else fix(data))
+        except (TypeError, ValueError, RecursionError, *DECODE_ERRORS) as exc:
+            # ValueError: msgspec's DecodeError, UnicodeEncodeError, pydantic's serialization
+            # errors.
+            raw = reprlib.repr(value).encode()
+            raise ChunkError(f"invalid {self.noun}: {exc}", raw) from exc
+        return self.decode_or_raise(payload)
 
 
 _ANY_DECODE = msgspec.json.Decoder().decode
@@ -552,25 +610,40 @@ def _check_chunk_keys(value: Mapping[str, Any], keys: frozenset[str]) -> None:
     # error body of another API...): merging it would pass it off as an empty completion.
     if value and keys.isdisjoint(value):
         found = ", ".join(sorted(map(repr, value))[:8])
-        raise ChunkError(f"a JSON object with none of a chunk's keys ({found})")
+        raise ChunkError(f"a JSON object with none of a chunk's keys ({found}){_other_api(value)}")
 
 
-def _chunk_error(exc: BaseException, payload: bytes | bytearray | memoryview | str) -> ChunkError:
+_OTHER_APIS = {
+    "chat.completion.chunk": "a chat completion chunk: merge it with chunkagg.Accumulator",
+    "chat.completion": "a chat completion: merge it with chunkagg.Accumulator",
+    "text_completion": "a text_completion chunk: merge it with chunkagg.CompletionAccumulator",
+}
+
+
+def _other_api(value: Mapping[str, Any]) -> str:
+    """Which accumulator reads ``value``, when it is plainly another API's event."""
+    kind = value.get("object")
+    if isinstance(kind, str) and kind in _OTHER_APIS:
+        return f": {_OTHER_APIS[kind]}"
+    kind = value.get("type")
+    if isinstance(kind, str) and kind.startswith("response."):
+        return ": a Responses API event: merge it with chunkagg.ResponseAccumulator"
+    return ""
+
+
+def _chunk_error(
+    exc: BaseException, payload: bytes | bytearray | memoryview | str, noun: str = "chunk"
+) -> ChunkError:
     raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
-    return ChunkError(f"invalid chunk: {exc}", raw)
+    return ChunkError(f"invalid {noun}: {exc}", raw)
 
 
 def as_usage(value: Mapping[str, Any]) -> Usage | None:
     """A usage block from builtins, every key kept; ``None`` when it is not one."""
-    decoder = ChunkDecoder()
     chunk: ResponseBody2
     try:
-        payload = msgspec.json.encode({"usage": value})
-        try:
-            chunk = decoder.decode(payload)
-        except msgspec.ValidationError as exc:
-            chunk = decoder.widen(payload, exc)
-    except (ChunkError, LimitExceededError, msgspec.DecodeError):
+        chunk = ChunkDecoder().decode_or_raise(msgspec.json.encode({"usage": value}))
+    except (ChunkError, LimitExceededError, msgspec.EncodeError):
         return None
     return chunk.usage
 

@@ -11,8 +11,8 @@ decodes a payload, merges it and builds its result, through the hooks below.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -25,9 +25,15 @@ from ._errors import (
     StreamError,
 )
 from ._framing import BATCH, BATCH_STEP, DATA, DONE, ERROR, FAULT, SKIP, Format, Framer, classify
-from ._schema import DECODE_ERRORS
+from ._schema import DECODE_ERRORS, ChunkDecoder
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "FORMATS", "StreamAccumulator"]
+__all__ = [
+    "DEFAULT_MAX_EVENT_SIZE",
+    "FORMATS",
+    "ChunkAccumulator",
+    "StreamAccumulator",
+    "SupportsAccumulate",
+]
 
 # One chunk is a few hundred bytes; the largest real ones (a long tool-call argument in a single
 # delta, an audio fragment) stay well under 1 MiB. h11 caps an incomplete event at 16 KiB, aiohttp
@@ -37,6 +43,37 @@ FORMATS = ("auto", "sse", "ndjson", "json")
 
 Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
+Result_co = TypeVar("Result_co", covariant=True)
+
+
+class SupportsAccumulate(Protocol[Chunk, Result_co]):
+    """What the helpers and relays drive: any of chunkagg's accumulators (``Accumulator``,
+    ``CompletionAccumulator``, ``ResponseAccumulator``, ``AutoAccumulator``), whose chunks are
+    ``Chunk`` and whose result is ``Result_co``."""
+
+    @property
+    def done(self) -> bool:
+        """Whether ``data: [DONE]`` has arrived."""
+
+    @property
+    def event_count(self) -> int:
+        """How many events (or added chunks) have been processed."""
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Chunk]:
+        """Take the next bytes of the stream; return the chunks they completed."""
+
+    def add(self, chunk: Any) -> Chunk | None:
+        """Merge a decoded chunk."""
+
+    def finalize(self) -> Result_co:
+        """End the stream and return the result."""
+
+    def snapshot(self) -> Result_co:
+        """The result merged so far."""
+
+    def take_events(self) -> Sequence[Any]:
+        """The live-UI events since the last call (with ``track=True``)."""
+
 
 _any_decoder = msgspec.json.Decoder()
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
@@ -344,6 +381,87 @@ class StreamAccumulator(Generic[Chunk, Result]):
                         f"stream ended inside an event, whose JSON is cut short ({exc})", payload
                     ) from exc
             raise
+
+
+class ChunkAccumulator(StreamAccumulator[Chunk, Result]):
+    """The hooks the two chunk formats share (chat completions, legacy completions): a
+    ``ChunkDecoder`` for ``_decoder``, and for ``_merger`` a merge state with ``add(chunk, plan)``,
+    ``build()`` and ``empty``, where ``plan`` is what ``_plan`` looks up once per chunk class.
+    ``_tracker`` is the merger again when it derives live events, else ``None``."""
+
+    __slots__ = ("_decoder", "_merger", "_tracker")
+
+    _decoder: ChunkDecoder
+    _merger: Any
+    _tracker: Any
+
+    def _plan(self, cls: type) -> Any:
+        """What ``_merger.add`` needs to merge chunks of class ``cls``."""
+        raise NotImplementedError
+
+    def _decode(self, payload: bytes) -> Chunk:
+        chunk: Chunk = self._decoder.decode_or_raise(payload)
+        return chunk
+
+    def _convert(self, value: Any) -> Chunk:
+        chunk: Chunk = self._decoder.convert(value)
+        return chunk
+
+    def _merge(self, chunk: Chunk) -> None:
+        self._merger.add(chunk, self._plan(type(chunk)))
+
+    def _build(self) -> Result:
+        result: Result = self._merger.build()
+        return result
+
+    def _is_empty(self) -> bool:
+        return bool(self._merger.empty)
+
+    def _batch(
+        self,
+        kind: int,
+        run: list[bytes] | tuple[list[bytes], int],
+        offset: int,
+        out: list[Chunk],
+        position: int,
+    ) -> None:
+        """The per-chunk hot path: ``StreamAccumulator._batch`` with the decode and the merge's
+        plan looked up once per run, and no classifying of a payload that decodes."""
+        payloads, first = _run(run)
+        append = out.append
+        merge = self._merger.add
+        decoder = self._decoder
+        decode = decoder.decode
+        plan = self._plan(decoder.schema.root)
+        skipped = 0  # keep-alives and empty data: not events, as on the line path
+        for k in range(first, len(payloads)):
+            payload = payloads[k]
+            try:
+                try:
+                    chunk = decode(payload)
+                except DECODE_ERRORS:
+                    # "[DONE]" and keep-alives land here too: classifying after a failed decode
+                    # keeps every well-formed chunk free of the check.
+                    what = classify(payload)
+                    if what == DONE:
+                        self._done = True
+                        continue
+                    if what == SKIP:
+                        skipped += 1
+                        continue
+                    # Blanks stripped as the other paths strip them, so the error reads the same;
+                    # a payload the schema refused (msgspec's ValidationError is a DecodeError)
+                    # widens it there.
+                    chunk = decoder.decode_or_raise(payload.strip(b" \t\r\n"))
+                    decode = decoder.decode
+                    plan = self._plan(decoder.schema.root)
+                merge(chunk, plan)
+            except ChunkAggError as exc:
+                # Consume this event only: the rest of the run stays queued for the next call.
+                self._batch_fault(exc, kind, payloads, first, k, skipped, offset, position)
+                raise
+            append(chunk)
+        self._events += len(payloads) - first - skipped
 
 
 def _run(run: list[bytes] | tuple[list[bytes], int]) -> tuple[list[bytes], int]:

@@ -34,14 +34,26 @@ SLOW_TESTS = frozenset(
         "test_100_mb_without_newline_fails_fast_in_bounded_memory",
         "test_huge_event_fails_fast_with_bounded_memory",
         "test_one_event_of_absurd_size_default_limit_is_in_mib",
+        # The other formats' fuzzers and properties (test_completions.py, test_responses.py).
+        "test_fuzz_family_over_completions",
+        "test_unknown_keys_at_every_level_lose_no_value",
+        "test_every_split_of_a_generated_stream_gives_its_truth",
+        "test_hostile_streams_raise_only_located_chunkagg_errors_the_same_for_every_split",
     }
 )
+# Every test that talks to the local SSE server over a real socket (the ``sse_url`` fixture).
+SLOW_FIXTURES = frozenset({"sse_url"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         name = getattr(item, "originalname", item.name)  # without the [parameters]
-        if item.path.name in SLOW_MODULES or name in SLOW_TESTS:
+        fixtures = getattr(item, "fixturenames", ())
+        if (
+            item.path.name in SLOW_MODULES
+            or name in SLOW_TESTS
+            or not SLOW_FIXTURES.isdisjoint(fixtures)
+        ):
             item.add_marker(pytest.mark.slow)
 
 

@@ -911,7 +911,7 @@ class _Run:
                 raise Violation("finalize() raised without consuming an event (no progress)")
         else:
             raise Violation("finalize() never returns")
-        if not isinstance(result, ChatCompletion):
+        if not isinstance(result, msgspec.Struct):  # any format's completion
             raise Violation(f"finalize() returned {type(result).__name__}")
         try:
             encoded = result.to_json()

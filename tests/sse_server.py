@@ -12,6 +12,14 @@ Routes (all POST, with an OpenAI-style JSON body that must ask for ``"stream": t
   is fixed (the README's examples): ``base_url=URL + "/fixtures/openai-go/mockResponseBody/v1"``.
 - ``/v2/router/chat/completions``: the Orq router's path, named by ``model`` as above, so the Orq
   SDK reaches it with ``server_url=URL``.
+- ``/v1/completions`` and ``/v2/router/completions``: the legacy completions API (the openai SDK's
+  ``completions.create``, the Orq router's path), serving the synthetic streams of
+  ``tests/synthetic/completions`` named by ``model`` as ``"completions/<case>"``
+  (``COMPLETION_STREAMS``, through ``replay_routes``).
+- ``/v1/responses`` and ``/v3/router/responses``: the Responses API (the openai SDK's
+  ``responses.create``/``responses.stream``, the Orq SDK's ``responses.create``), serving the
+  synthetic streams of ``tests/synthetic/responses`` named by ``model`` as ``"responses/<case>"``
+  (``RESPONSE_STREAMS``, through ``replay_routes``).
 
 The body goes out with chunked transfer encoding in writes of 1 byte to 4 KiB, some followed by a
 pause of a fraction of a millisecond to a few milliseconds, all drawn by ``write_plan`` from a
@@ -30,6 +38,7 @@ import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -40,10 +49,30 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-__all__ = ["FIXTURE_STREAMS", "create_app", "default_seed", "serve", "write_plan"]
+__all__ = [
+    "COMPLETION_STREAMS",
+    "FIXTURE_STREAMS",
+    "RESPONSE_STREAMS",
+    "create_app",
+    "default_seed",
+    "replay_routes",
+    "serve",
+    "write_plan",
+]
 
 # Every fixture stream by name ("openai-python/a247c49c5fcd"), as the bytes the server sends.
 FIXTURE_STREAMS: dict[str, bytes] = {name: path.read_bytes() for name, path, _ in fixture_pairs()}
+# The synthetic legacy completions streams by name ("completions/single_choice").
+COMPLETION_STREAMS: dict[str, bytes] = {
+    f"completions/{path.stem}": path.read_bytes()
+    for path in sorted((Path(__file__).parent / "synthetic" / "completions").glob("*.sse"))
+}
+# The synthetic Responses API streams by name ("responses/plain_text"), served at /v1/responses
+# (the openai SDK) and /v3/router/responses (the Orq SDK).
+RESPONSE_STREAMS: dict[str, bytes] = {
+    f"responses/{path.stem}": path.read_bytes()
+    for path in sorted((Path(__file__).parent / "synthetic" / "responses").glob("*.sse"))
+}
 
 MAX_WRITE = 4096
 # Most writes are not followed by a pause: the suite stays fast, and runs of back-to-back writes
@@ -90,18 +119,21 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def create_app(streams: Mapping[str, bytes] = FIXTURE_STREAMS) -> Starlette:
-    """A Starlette app that replays ``streams`` (name to body bytes) as described above."""
+async def _replay(body: bytes, plan: list[tuple[int, float]]) -> AsyncIterator[bytes]:
+    pos = 0
+    for n, pause in plan:
+        yield body[pos : pos + n]
+        pos += n
+        if pause:
+            await asyncio.sleep(pause)
 
-    async def replay(body: bytes, plan: list[tuple[int, float]]) -> AsyncIterator[bytes]:
-        pos = 0
-        for n, pause in plan:
-            yield body[pos : pos + n]
-            pos += n
-            if pause:
-                await asyncio.sleep(pause)
 
-    async def completions(request: Request) -> Response:
+def replay_routes(paths: tuple[str, ...], streams: Mapping[str, bytes]) -> list[Route]:
+    """POST routes at ``paths`` replaying ``streams`` (name to body bytes) in the seeded writes of
+    ``write_plan``: the stream is named by the path's ``{folder}/{name}`` when it has them, else
+    by the body's ``model``."""
+
+    async def endpoint(request: Request) -> Response:
         try:
             payload: Any = await request.json()
         except ValueError:
@@ -111,25 +143,37 @@ def create_app(streams: Mapping[str, bytes] = FIXTURE_STREAMS) -> Starlette:
         params = request.path_params
         name = f"{params['folder']}/{params['name']}" if params else payload.get("model")
         if not isinstance(name, str) or name not in streams:
-            return _error(404, f"no fixture named {name!r}")
+            return _error(404, f"no stream named {name!r}")
         if payload.get("stream") is not True:
             return _error(400, "this server only streams: send stream=true")
         seed = payload.get("seed")
         if not isinstance(seed, int) or isinstance(seed, bool):
             seed = default_seed(name)
         body = streams[name]
-        headers = {"x-replay-fixture": name, "x-replay-seed": str(seed)}
         return StreamingResponse(
-            replay(body, write_plan(len(body), seed)),
+            _replay(body, write_plan(len(body), seed)),
             media_type="text/event-stream",
-            headers=headers,
+            headers={"x-replay-fixture": name, "x-replay-seed": str(seed)},
         )
 
+    return [Route(path, endpoint, methods=["POST"]) for path in paths]
+
+
+CHAT_PATHS = (
+    "/v1/chat/completions",
+    "/fixtures/{folder}/{name}/v1/chat/completions",
+    "/v2/router/chat/completions",
+)
+
+
+def create_app(streams: Mapping[str, bytes] = FIXTURE_STREAMS) -> Starlette:
+    """A Starlette app that replays ``streams`` (name to body bytes) at the chat paths, and the
+    synthetic streams of the two other formats at theirs, as described above."""
     return Starlette(
         routes=[
-            Route("/v1/chat/completions", completions, methods=["POST"]),
-            Route("/fixtures/{folder}/{name}/v1/chat/completions", completions, methods=["POST"]),
-            Route("/v2/router/chat/completions", completions, methods=["POST"]),
+            *replay_routes(CHAT_PATHS, streams),
+            *replay_routes(("/v1/completions", "/v2/router/completions"), COMPLETION_STREAMS),
+            *replay_routes(("/v1/responses", "/v3/router/responses"), RESPONSE_STREAMS),
         ]
     )
 

@@ -1,0 +1,396 @@
+"""msgspec Structs of the Responses API stream: the wire event, the merged ``Response``, and the
+live events of ``ResponseAccumulator(track=True)``.
+
+Declarations only: no merge logic, no framing, no decoders (``_responses`` builds those). Names
+follow the openai SDK's ``openai.types.responses`` where a class stands for the same object
+(``ResponseOutputMessage``, ``ResponseFunctionToolCall``...).
+
+The wire: one Struct, ``ResponseEvent``, declares every field any event type carries, so that
+one msgspec decoder reads every event of a stream in C. Only ``type`` is checked when decoding;
+any other field whose value has another type than declared is kept as sent (``_schema`` derives a
+Struct with that field typed ``Any``), and keys no event declares are kept too (``extra``): an
+event is never rejected for its shape. The merge checks the fields it reads, per event type.
+Nested objects (``response``, ``item``, ``part``, ``annotation``) are plain ``dict`` values,
+kept whole.
+
+The output: ``Response`` and its output items are built by the merge from plain JSON values,
+never decoded. Every field defaults to ``UNSET`` and is set only when the server sent its key,
+so ``to_dict()`` is exactly the object the server sent: a ``null`` stays ``null``, an absent key
+stays absent, and keys chunkagg has no name for come back in place (``extra`` gives them by JSON
+key). A list that may hold several kinds (``output``, a message's ``content``) is typed with the
+kinds chunkagg knows, plus ``dict`` for any other kind, kept as sent in place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from ._models import _Output, _Wire
+
+__all__ = [
+    "Disagreement",
+    "FunctionCallArgumentsDelta",
+    "FunctionCallDone",
+    "OutputAnnotationAdded",
+    "OutputItemDone",
+    "OutputReasoningDelta",
+    "OutputRefusalDelta",
+    "OutputTextDelta",
+    "Response",
+    "ResponseError",
+    "ResponseEvent",
+    "ResponseFinished",
+    "ResponseFunctionToolCall",
+    "ResponseOutputItem",
+    "ResponseOutputMessage",
+    "ResponseOutputRefusal",
+    "ResponseOutputText",
+    "ResponseReasoningContent",
+    "ResponseReasoningItem",
+    "ResponseReasoningSummary",
+    "ResponseUpdate",
+    "ResponseUsage",
+]
+
+Number = int | float
+
+
+# -- the wire ------------------------------------------------------------------------------------
+
+
+class ResponseEvent(_Wire, frozen=True):
+    """One event of a Responses API stream (``response.output_text.delta``, ...).
+
+    Every event has a ``type`` (the SSE ``event:`` name repeats it); the other fields are those
+    its type carries, ``None`` when absent. ``response``, ``item``, ``part`` and ``annotation``
+    are the JSON objects as sent. ``extra`` holds any key no event type declares.
+    """
+
+    type: str
+    sequence_number: int | None = None
+    output_index: int | None = None
+    content_index: int | None = None
+    summary_index: int | None = None
+    annotation_index: int | None = None
+    item_id: str | None = None
+    delta: str | None = None
+    text: str | None = None
+    arguments: str | None = None
+    refusal: str | None = None
+    input: str | None = None
+    code: str | None = None
+    item: dict[str, Any] | None = None
+    part: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    annotation: dict[str, Any] | None = None
+    logprobs: list[Any] | None = None
+    obfuscation: str | None = None
+    name: str | None = None
+    status: str | None = None
+    message: str | None = None
+    param: str | None = None
+    error: dict[str, Any] | None = None
+
+
+# -- the merged response ------------------------------------------------------------------------
+
+
+class ResponseOutputText(_Output, kw_only=True):
+    """An ``output_text`` part of a message: its whole text, annotations and logprobs."""
+
+    type: str | UnsetType = UNSET
+    annotations: list[Any] | UnsetType = UNSET
+    logprobs: list[Any] | UnsetType | None = UNSET
+    text: str | UnsetType = UNSET
+
+
+class ResponseOutputRefusal(_Output, kw_only=True):
+    """A ``refusal`` part of a message."""
+
+    type: str | UnsetType = UNSET
+    refusal: str | UnsetType = UNSET
+
+
+class ResponseOutputMessage(_Output, kw_only=True):
+    """An output item of type ``message``; other part kinds stay ``dict`` in ``content``."""
+
+    id: str | UnsetType | None = UNSET
+    type: str | UnsetType = UNSET
+    status: str | UnsetType | None = UNSET
+    if TYPE_CHECKING:
+        content: list[ResponseOutputText | ResponseOutputRefusal | dict[str, Any]] | UnsetType = (
+            UNSET
+        )
+    else:
+        # Checked against the narrower element types one part at a time (msgspec has no union
+        # of Structs and dict): see _responses._typed_part.
+        content: list[Any] | UnsetType = UNSET
+    role: str | UnsetType | None = UNSET
+
+
+class ResponseFunctionToolCall(_Output, kw_only=True):
+    """An output item of type ``function_call``: ``arguments`` verbatim, even when not JSON."""
+
+    id: str | UnsetType | None = UNSET
+    type: str | UnsetType = UNSET
+    status: str | UnsetType | None = UNSET
+    arguments: str | UnsetType = UNSET
+    call_id: str | UnsetType | None = UNSET
+    name: str | UnsetType | None = UNSET
+
+
+class ResponseReasoningSummary(_Output, kw_only=True):
+    """A ``summary_text`` part of a reasoning item's ``summary``."""
+
+    type: str | UnsetType = UNSET
+    text: str | UnsetType = UNSET
+
+
+class ResponseReasoningContent(_Output, kw_only=True):
+    """A ``reasoning_text`` part of a reasoning item's ``content``."""
+
+    type: str | UnsetType = UNSET
+    text: str | UnsetType = UNSET
+
+
+class ResponseReasoningItem(_Output, kw_only=True):
+    """An output item of type ``reasoning``: its summary parts and reasoning text parts."""
+
+    id: str | UnsetType | None = UNSET
+    type: str | UnsetType = UNSET
+    if TYPE_CHECKING:
+        summary: list[ResponseReasoningSummary | dict[str, Any]] | UnsetType = UNSET
+        content: list[ResponseReasoningContent | dict[str, Any]] | UnsetType | None = UNSET
+    else:
+        summary: list[Any] | UnsetType = UNSET
+        content: list[Any] | UnsetType | None = UNSET
+    encrypted_content: str | UnsetType | None = UNSET
+    status: str | UnsetType | None = UNSET
+
+
+# What ``Response.output`` holds: the kinds chunkagg types, or any other item as sent.
+ResponseOutputItem = (
+    ResponseOutputMessage | ResponseFunctionToolCall | ResponseReasoningItem | dict[str, Any]
+)
+
+
+class ResponseUsage(_Output, kw_only=True):
+    """Token counts of a response, exactly as sent (``extra`` holds providers' other keys)."""
+
+    input_tokens: int | UnsetType | None = UNSET
+    input_tokens_details: dict[str, Any] | UnsetType | None = UNSET
+    output_tokens: int | UnsetType | None = UNSET
+    output_tokens_details: dict[str, Any] | UnsetType | None = UNSET
+    total_tokens: int | UnsetType | None = UNSET
+
+
+class ResponseError(_Output, kw_only=True):
+    """The error of a failed response (``status: "failed"``)."""
+
+    code: str | int | UnsetType | None = UNSET
+    message: str | UnsetType | None = UNSET
+
+
+class Response(_Output, kw_only=True):
+    """The merged ``response`` object: what ``response.completed`` (or ``.incomplete``,
+    ``.failed``) carries, or, for a stream that ended before one, what its events built.
+
+    Fields the server did not send are ``UNSET`` (and absent from ``to_dict()``); ``extra``
+    holds, by JSON key, those chunkagg has no name for.
+    """
+
+    id: str | UnsetType = UNSET
+    object: str | UnsetType = UNSET
+    created_at: Number | UnsetType = UNSET
+    status: str | UnsetType | None = UNSET
+    background: bool | UnsetType | None = UNSET
+    completed_at: Number | UnsetType | None = UNSET
+    error: ResponseError | UnsetType | None = UNSET
+    incomplete_details: dict[str, Any] | UnsetType | None = UNSET
+    instructions: str | list[Any] | UnsetType | None = UNSET
+    max_output_tokens: int | UnsetType | None = UNSET
+    max_tool_calls: int | UnsetType | None = UNSET
+    model: str | UnsetType = UNSET
+    if TYPE_CHECKING:
+        output: list[ResponseOutputItem] | UnsetType | None = UNSET
+    else:
+        output: list[Any] | UnsetType | None = UNSET
+    parallel_tool_calls: bool | UnsetType | None = UNSET
+    previous_response_id: str | UnsetType | None = UNSET
+    prompt_cache_key: str | UnsetType | None = UNSET
+    reasoning: dict[str, Any] | UnsetType | None = UNSET
+    safety_identifier: str | UnsetType | None = UNSET
+    service_tier: str | UnsetType | None = UNSET
+    store: bool | UnsetType | None = UNSET
+    temperature: Number | UnsetType | None = UNSET
+    text: dict[str, Any] | UnsetType | None = UNSET
+    tool_choice: str | dict[str, Any] | UnsetType | None = UNSET
+    tools: list[Any] | UnsetType | None = UNSET
+    top_logprobs: int | UnsetType | None = UNSET
+    top_p: Number | UnsetType | None = UNSET
+    truncation: str | UnsetType | None = UNSET
+    usage: ResponseUsage | UnsetType | None = UNSET
+    user: str | UnsetType | None = UNSET
+    metadata: dict[str, Any] | UnsetType | None = UNSET
+
+    @property
+    def output_text(self) -> str:
+        """The text of every ``output_text`` part of every message, joined (as the openai SDK's
+        ``Response.output_text``)."""
+        texts = []
+        for item in self.output or ():
+            if isinstance(item, ResponseOutputMessage):
+                for part in item.content or ():
+                    if isinstance(part, ResponseOutputText) and isinstance(part.text, str):
+                        texts.append(part.text)
+        return "".join(texts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the response as plain builtins: the object the server sent, key for key."""
+        result: dict[str, Any] = msgspec.to_builtins(self)
+        return result
+
+    def to_json(self) -> bytes:
+        """Return the response encoded as compact JSON bytes."""
+        return msgspec.json.encode(self)
+
+
+# -- live events ------------------------------------------------------------------------------
+
+
+class _Update(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Base of the live events; encoded with a ``type`` tag naming the class."""
+
+
+class OutputTextDelta(_Update, frozen=True):
+    """A text fragment of the ``output_text`` part ``content_index`` of item ``output_index``."""
+
+    output_index: int
+    content_index: int
+    delta: str
+
+
+class OutputRefusalDelta(_Update, frozen=True):
+    """A fragment of the ``refusal`` part ``content_index`` of item ``output_index``."""
+
+    output_index: int
+    content_index: int
+    delta: str
+
+
+class OutputReasoningDelta(_Update, frozen=True):
+    """A reasoning fragment of item ``output_index``: of its summary part ``index``
+    (``field="summary"``), or of its reasoning text part ``index`` (``field="content"``)."""
+
+    output_index: int
+    index: int
+    field: Literal["summary", "content"]
+    delta: str
+
+
+class OutputAnnotationAdded(_Update, frozen=True):
+    """An annotation (a ``url_citation``, say) of an ``output_text`` part, at its index."""
+
+    output_index: int
+    content_index: int
+    annotation_index: int
+    annotation: Any
+
+
+class FunctionCallArgumentsDelta(_Update, frozen=True):
+    """An arguments fragment of the function call at ``output_index``.
+
+    ``parsed`` is the partial parse of the arguments so far (jiter's partial mode, redone once
+    the arguments grew by half), so it may lag the text; ``None`` until a parse succeeds, or
+    without jiter.
+    """
+
+    output_index: int
+    item_id: str | None
+    delta: str
+    parsed: Any = None
+
+
+class FunctionCallDone(_Update, frozen=True):
+    """The arguments of the function call at ``output_index`` are whole: the server said so
+    (``function_call_arguments.done``, or ``output_item.done``), or the stream ended.
+
+    ``valid`` tells whether ``arguments`` is a JSON text; ``parsed`` is its value then, and
+    ``None`` otherwise (reported, not guessed). A call whose arguments change after this event
+    (a restated value) gets another one.
+    """
+
+    output_index: int
+    item_id: str | None
+    call_id: str | None
+    name: str | None
+    arguments: str
+    parsed: Any
+    valid: bool
+
+
+class OutputItemDone(_Update, frozen=True):
+    """Item ``output_index`` is complete (``response.output_item.done``), as the server
+    restated it."""
+
+    output_index: int
+    if TYPE_CHECKING:
+        item: ResponseOutputItem
+    else:
+        item: Any
+
+
+class ResponseFinished(_Update, frozen=True):
+    """A terminal event arrived (``response.completed``, ``.incomplete`` or ``.failed``).
+
+    ``status`` is its response's status; ``error`` and ``incomplete_details`` are as sent.
+    """
+
+    status: str | None
+    error: Any = None
+    incomplete_details: Any = None
+
+
+class Disagreement(_Update, frozen=True):
+    """A value the server restated differs from what the stream's earlier events built.
+
+    ``path`` locates it in the response (``output[0].content[0].text``); ``streamed`` is what
+    the earlier events built, ``sent`` what event number ``event`` (of type ``source``, such as
+    ``response.output_text.done`` or ``response.completed``) says. Either is ``UNSET`` (absent in
+    JSON) when that side has no such value. The restated value is the one kept.
+    """
+
+    path: str
+    event: int
+    source: str
+    streamed: Any = UNSET
+    sent: Any = UNSET
+
+    def __str__(self) -> str:
+        return (
+            f"event {self.event} ({self.source}): {self.path} was built as "
+            f"{_short(self.streamed)}, restated as {_short(self.sent)}"
+        )
+
+
+def _short(value: Any) -> str:
+    if value is UNSET:
+        return "(absent)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+ResponseUpdate = (
+    OutputTextDelta
+    | OutputRefusalDelta
+    | OutputReasoningDelta
+    | OutputAnnotationAdded
+    | FunctionCallArgumentsDelta
+    | FunctionCallDone
+    | OutputItemDone
+    | ResponseFinished
+    | Disagreement
+)
