@@ -1,7 +1,7 @@
 """chunkagg: the raw bytes of a streamed completion in, one exact completion out.
 
 Chat completions (``Accumulator``), legacy completions (``CompletionAccumulator``), the Responses
-API (``ResponseAccumulator``).
+API (``ResponseAccumulator``), or any of the three told by its first event (``AutoAccumulator``).
 
 >>> import chunkagg
 >>> acc = chunkagg.Accumulator()
@@ -17,6 +17,7 @@ from ._accumulator import (
     SupportsModelDumpJson,
     decode_chunk,
 )
+from ._auto import AutoAccumulator, detect
 from ._completion_models import (
     CompletionChunk,
     CompletionChunkChoice,
@@ -108,7 +109,7 @@ from ._response_models import (
 )
 from ._responses import DEFAULT_MAX_ITEMS, ResponseAccumulator
 from ._schema import MAX_EXTRA_FIELDS
-from ._stream import StreamAccumulator
+from ._stream import StreamAccumulator, SupportsAccumulate
 
 __version__ = "0.1.0"
 
@@ -126,6 +127,7 @@ __all__ = [
     "AsyncRelay",
     "Audio",
     "AudioDelta",
+    "AutoAccumulator",
     "ChatCompletion",
     "ChatCompletionChunk",
     "Choice",
@@ -184,6 +186,7 @@ __all__ = [
     "ResponseUsage",
     "StreamAccumulator",
     "StreamError",
+    "SupportsAccumulate",
     "SupportsModelDumpJson",
     "TextChoice",
     "TextCompletion",
@@ -202,4 +205,5 @@ __all__ = [
     "accumulate",
     "decode_chunk",
     "decode_completion_chunk",
+    "detect",
 ]

@@ -1,6 +1,7 @@
 """The command line: ``chunkagg FILE|-`` prints the merged completion as JSON.
 
-The only module that does I/O. It reads the stream in blocks, feeds an ``Accumulator`` and writes
+The only module that does I/O. It reads the stream in blocks, feeds an accumulator (the format
+told by the first event, or the one ``--api`` names) and writes
 the completion (or a clear error and a non-zero exit) when the input ends. Every input gets a
 message and an exit status: 0 merged, 1 a bad stream (or, with ``--keep-going``, faults skipped),
 2 an unreadable input or bad usage.
@@ -13,13 +14,16 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import msgspec
 
 from ._accumulator import Accumulator
+from ._auto import AutoAccumulator
+from ._completions import CompletionAccumulator
 from ._errors import ChunkAggError, ChunkError, EmptyStreamError
-from ._models import ChatCompletion
+from ._responses import ResponseAccumulator
+from ._stream import SupportsAccumulate
 
 __all__ = ["main"]
 
@@ -30,9 +34,18 @@ _PROGRESS_EVERY = 8 << 20
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chunkagg",
-        description="Merge a streamed chat completion (SSE or NDJSON) into the final completion.",
+        description=(
+            "Merge a streamed chat completion, legacy completion or Responses API stream (SSE or "
+            "NDJSON) into its final object."
+        ),
     )
     parser.add_argument("file", help="the raw stream body: a file path, or - for stdin")
+    parser.add_argument(
+        "--api",
+        choices=("auto", "chat", "completions", "responses"),
+        default="auto",
+        help="the stream's format (default: told by its first event; chat if none tells)",
+    )
     parser.add_argument("--pretty", action="store_true", help="indent the JSON output")
     parser.add_argument(
         "--ndjson", action="store_true", help="read one JSON chunk per line (default: detect)"
@@ -78,7 +91,21 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _run(source: BinaryIO, acc: Accumulator, args: argparse.Namespace) -> tuple[int, int]:
+_Acc = SupportsAccumulate[Any, Any]
+
+
+def _accumulator(args: argparse.Namespace) -> _Acc:
+    options: dict[str, Any] = {"format": "ndjson" if args.ndjson else "auto", "track": args.events}
+    if args.api == "chat":
+        return Accumulator(**options)
+    if args.api == "completions":
+        return CompletionAccumulator(**options)
+    if args.api == "responses":
+        return ResponseAccumulator(**options)
+    return AutoAccumulator(**options)
+
+
+def _run(source: BinaryIO, acc: _Acc, args: argparse.Namespace) -> tuple[int, int]:
     chunks = size = 0
     read = source.read
     total = os.fstat(source.fileno()).st_size if args.file != "-" else None
@@ -97,7 +124,7 @@ def _run(source: BinaryIO, acc: Accumulator, args: argparse.Namespace) -> tuple[
     return chunks, size
 
 
-def _feed(acc: Accumulator, block: bytes, args: argparse.Namespace) -> int:
+def _feed(acc: _Acc, block: bytes, args: argparse.Namespace) -> int:
     """Feed one block; with ``--keep-going``, report each bad event and go on."""
     chunks = 0
     while True:
@@ -111,7 +138,7 @@ def _feed(acc: Accumulator, block: bytes, args: argparse.Namespace) -> int:
             block = b""
 
 
-def _finalize(acc: Accumulator, args: argparse.Namespace) -> ChatCompletion:
+def _finalize(acc: _Acc, args: argparse.Namespace) -> Any:
     while True:
         try:
             return acc.finalize()
@@ -132,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, 1 for a bad stream, 2 for bad usage)."""
     args = _parser().parse_args(argv)
     args.faults = 0
-    acc = Accumulator(format="ndjson" if args.ndjson else "auto", track=args.events)
+    acc = _accumulator(args)
     start = time.perf_counter()
     try:
         if args.file == "-":
@@ -159,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # msgspec writes integers of any size (a "created" past 64 bits), where orjson refuses.
     out = completion.to_json()
     sys.stdout.buffer.write((msgspec.json.format(out, indent=2) if args.pretty else out) + b"\n")
+    inner = acc.inner if isinstance(acc, AutoAccumulator) else acc
+    for disagreement in getattr(inner, "disagreements", ()):
+        # The final payload won; what the deltas built is still worth a look.
+        print(f"chunkagg: {args.file}: warning: {disagreement} (kept)", file=sys.stderr)
     if args.stats:
         print(
             f"chunkagg: {chunks} chunks, {size} bytes, {acc.event_count} events, "
@@ -175,7 +206,20 @@ def _hint(exc: ChunkAggError) -> str:
             return "that is likely an error page from a proxy or a server: check the status"
         if not exc.received:
             return "the input is empty: was the response read already, or not streamed?"
-        return "chunkagg reads the body of a streamed chat completion (SSE or NDJSON)"
+        return (
+            "chunkagg reads the body of a streamed chat completion, legacy completion or "
+            "Responses API call (SSE or NDJSON)"
+        )
+    for name, api in (
+        ("chunkagg.CompletionAccumulator", "completions"),
+        ("chunkagg.ResponseAccumulator", "responses"),
+        ("chunkagg.Accumulator", "chat"),
+    ):
+        if isinstance(exc, ChunkError) and name in exc.reason:
+            return f"read it with --api {api}, or without --api to let the first event tell"
     if isinstance(exc, ChunkError) and "none of a chunk's keys" in exc.reason:
-        return "that JSON is not a chat completion chunk (an error body of another API?)"
+        return (
+            "that JSON is not a chat completion, legacy completion or Responses API chunk "
+            "(an error body of another API?)"
+        )
     return ""

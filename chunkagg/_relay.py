@@ -1,4 +1,4 @@
-"""Relay a streamed body to its client unchanged while an ``Accumulator`` merges the same bytes.
+"""Relay a streamed body to its client unchanged while an accumulator merges the same bytes.
 
 Owns ``Relay`` and ``AsyncRelay`` (iterate a byte source, pass every piece on, merge it, never
 raise for a stream fault) and ``RelayResult`` (how the relay ended and what it merged), handed
@@ -30,11 +30,12 @@ from collections.abc import (
     Iterator,
 )
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 
-from ._accumulator import Accumulator
 from ._errors import ChunkAggError
+from ._helpers import accumulator_for
 from ._models import ChatCompletion
+from ._stream import SupportsAccumulate
 
 __all__ = ["AsyncRelay", "Relay", "RelayResult"]
 
@@ -45,19 +46,21 @@ _log = logging.getLogger("chunkagg")
 # What a relay passes on: the very objects its source yields, so a Relay of ``bytes`` yields
 # ``bytes`` and one of ``memoryview`` yields ``memoryview``.
 Piece = TypeVar("Piece", bound=bytes | bytearray | memoryview)
+# What the relay's accumulator builds: ChatCompletion unless an ``accumulator`` is given.
+R = TypeVar("R")
 
 Reason = Literal["end", "disconnect", "upstream-error"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class RelayResult:
+class RelayResult(Generic[R]):
     """How a relayed stream ended, and the completion merged from it; given once to ``on_end``.
 
     A dataclass rather than a msgspec Struct: it holds exceptions, which have no JSON form;
     encode ``completion`` itself (``completion.to_json()``).
 
     Attributes:
-        completion: after a clean end, ``Accumulator.finalize()`` (its ``snapshot()`` if
+        completion: after a clean end, the accumulator's ``finalize()`` (its ``snapshot()`` if
             finalizing failed as a whole, e.g. no chunk arrived at all); after a disconnect or
             an upstream failure, ``snapshot()``: everything merged from the bytes relayed so
             far, the accumulator left open.
@@ -72,7 +75,7 @@ class RelayResult:
         bytes: how many bytes the relay handed to its consumer (and merged).
     """
 
-    completion: ChatCompletion
+    completion: R
     faults: list[ChunkAggError]
     reason: Reason
     error: BaseException | None
@@ -80,16 +83,18 @@ class RelayResult:
     bytes: int
 
 
-class _Merging:
+class _Merging(Generic[R]):
     """What ``Relay`` and ``AsyncRelay`` share: the accumulator, the faults, the ending."""
 
     __slots__ = ("_bytes", "_started", "accumulator", "faults", "result")
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(
+        self, accumulator: SupportsAccumulate[Any, R] | None, options: dict[str, Any], where: str
+    ) -> None:
         # Built here, not at the first piece, so a bad option is a ValueError where it is written.
-        self.accumulator = Accumulator(**options)
+        self.accumulator: SupportsAccumulate[Any, R] = accumulator_for(accumulator, options, where)
         self.faults: list[ChunkAggError] = []
-        self.result: RelayResult | None = None
+        self.result: RelayResult[R] | None = None
         self._bytes = 0
         self._started = False
 
@@ -126,7 +131,7 @@ class _Merging:
         self.faults.append(exc)
         return self.accumulator.event_count != events_before
 
-    def _end(self, reason: Reason, error: BaseException | None) -> RelayResult:
+    def _end(self, reason: Reason, error: BaseException | None) -> RelayResult[R]:
         acc = self.accumulator
         if reason == "end":
             while True:
@@ -177,7 +182,7 @@ def _log_on_end_failure() -> None:
     _log.exception("on_end raised; the relayed response was not affected")
 
 
-class Relay(_Merging, Generic[Piece]):
+class Relay(_Merging[R], Generic[Piece, R]):
     """Iterate a byte stream's pieces unchanged while merging them, for a relay to its client.
 
     Example::
@@ -209,8 +214,12 @@ class Relay(_Merging, Generic[Piece]):
     not locked: its ``on_end`` runs in the thread that ends it (the iterating thread, or the one
     that closes the iterator).
 
+    Another format: ``Relay(source, on_end, accumulator=ResponseAccumulator())`` (or
+    ``AutoAccumulator()`` for a gateway that relays all three); ``result.completion`` is then
+    that accumulator's result.
+
     Attributes:
-        accumulator: the ``Accumulator`` fed (``snapshot()`` mid-stream; ``take_events()`` with
+        accumulator: the accumulator fed (``snapshot()`` mid-stream; ``take_events()`` with
             ``track=True``).
         faults: the ``ChunkAggError`` of each bad event so far, in stream order.
         result: the ``RelayResult`` once the relay ended, else ``None``.
@@ -218,10 +227,27 @@ class Relay(_Merging, Generic[Piece]):
 
     __slots__ = ("_on_end", "_source")
 
+    @overload
     def __init__(
         self,
         source: Iterable[Piece],
-        on_end: Callable[[RelayResult], None] | None = None,
+        on_end: Callable[[RelayResult[R]], None] | None = None,
+        *,
+        accumulator: SupportsAccumulate[Any, R],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Relay[Piece, ChatCompletion],
+        source: Iterable[Piece],
+        on_end: Callable[[RelayResult[ChatCompletion]], None] | None = None,
+        **accumulator_options: Any,
+    ) -> None: ...
+    def __init__(
+        self,
+        source: Iterable[Piece],
+        on_end: Callable[[RelayResult[Any]], None] | None = None,
+        *,
+        accumulator: SupportsAccumulate[Any, R] | None = None,
         **accumulator_options: Any,
     ) -> None:
         """Wrap ``source``.
@@ -229,12 +255,15 @@ class Relay(_Merging, Generic[Piece]):
         Args:
             source: the body's pieces (``bytes``, ``bytearray`` or ``memoryview``), any split.
             on_end: called once with the ``RelayResult`` when the relay ends.
+            accumulator: the accumulator to feed, for another format; by default a chat
+                ``Accumulator(**accumulator_options)``.
             **accumulator_options: passed to ``Accumulator`` (``track``, the limits...).
 
         Raises:
             ValueError: an accumulator option is invalid.
+            TypeError: options given with an ``accumulator``.
         """
-        super().__init__(accumulator_options)
+        super().__init__(accumulator, accumulator_options, "Relay()")
         self._source = source
         self._on_end = on_end
 
@@ -280,7 +309,7 @@ class Relay(_Merging, Generic[Piece]):
                 _log_on_end_failure()
 
 
-class AsyncRelay(_Merging, Generic[Piece]):
+class AsyncRelay(_Merging[R], Generic[Piece, R]):
     """The async form of ``Relay``: ``async for`` over an async byte source.
 
     Example::
@@ -302,17 +331,34 @@ class AsyncRelay(_Merging, Generic[Piece]):
     an early end, the iterator taken from ``source`` is closed (``aclose()``, if it has one).
 
     Attributes:
-        accumulator: the ``Accumulator`` fed.
+        accumulator: the accumulator fed.
         faults: the ``ChunkAggError`` of each bad event so far, in stream order.
         result: the ``RelayResult`` once the relay ended, else ``None``.
     """
 
     __slots__ = ("_on_end", "_source")
 
+    @overload
     def __init__(
         self,
         source: AsyncIterable[Piece],
-        on_end: Callable[[RelayResult], Awaitable[None] | None] | None = None,
+        on_end: Callable[[RelayResult[R]], Awaitable[None] | None] | None = None,
+        *,
+        accumulator: SupportsAccumulate[Any, R],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: AsyncRelay[Piece, ChatCompletion],
+        source: AsyncIterable[Piece],
+        on_end: Callable[[RelayResult[ChatCompletion]], Awaitable[None] | None] | None = None,
+        **accumulator_options: Any,
+    ) -> None: ...
+    def __init__(
+        self,
+        source: AsyncIterable[Piece],
+        on_end: Callable[[RelayResult[Any]], Awaitable[None] | None] | None = None,
+        *,
+        accumulator: SupportsAccumulate[Any, R] | None = None,
         **accumulator_options: Any,
     ) -> None:
         """Wrap ``source``.
@@ -321,12 +367,14 @@ class AsyncRelay(_Merging, Generic[Piece]):
             source: the body's pieces (``bytes``, ``bytearray`` or ``memoryview``), any split.
             on_end: called once with the ``RelayResult`` when the relay ends; what it returns
                 is awaited if it is awaitable.
+            accumulator: the accumulator to feed, as for ``Relay``.
             **accumulator_options: passed to ``Accumulator`` (``track``, the limits...).
 
         Raises:
             ValueError: an accumulator option is invalid.
+            TypeError: options given with an ``accumulator``.
         """
-        super().__init__(accumulator_options)
+        super().__init__(accumulator, accumulator_options, "AsyncRelay()")
         self._source = source
         self._on_end = on_end
 

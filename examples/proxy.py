@@ -38,14 +38,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 import chunkagg
-from chunkagg import AsyncRelay, RelayResult
+from chunkagg import AsyncRelay, ChatCompletion, RelayResult
 
 __all__ = ["Proxy", "app", "create_app", "log_completion", "log_error", "log_to_stderr"]
 
 logger = logging.getLogger("chunkagg.proxy")
 
 OnCompletion = Callable[[chunkagg.ChatCompletion], None]
-OnError = Callable[[RelayResult], None]
+OnError = Callable[[RelayResult[ChatCompletion]], None]
 
 # Request headers passed upstream. The others (Host, Content-Length, Connection, Accept-Encoding)
 # belong to each hop: httpx sets its own.
@@ -66,11 +66,11 @@ def log_completion(completion: chunkagg.ChatCompletion) -> None:
     logger.info("completion %s", completion.to_json().decode())
 
 
-# How log_error names each RelayResult.reason.
+# How log_error names each RelayResult[ChatCompletion].reason.
 _ENDINGS = {"end": "ended", "disconnect": "left by the client", "upstream-error": "cut by upstream"}
 
 
-def log_error(result: RelayResult) -> None:
+def log_error(result: RelayResult[ChatCompletion]) -> None:
     """The default ``on_error``: log how the stream ended, its faults and the partial completion,
     at WARNING."""
     logger.warning(
@@ -172,7 +172,7 @@ class Proxy:
             background=BackgroundTask(upstream.aclose),
         )
 
-    def _report(self, result: RelayResult) -> None:
+    def _report(self, result: RelayResult[ChatCompletion]) -> None:
         # A plain function: it may run in a cancelled task (the client left), where an await
         # would be cancelled too.
         if result.reason == "end" and not result.faults:

@@ -149,7 +149,7 @@ def test_wrong_python_types_say_what_to_pass() -> None:
         with pytest.raises(TypeError, match=r"iterable of byte pieces.*pass \[data\]"):
             call()
     with pytest.raises(TypeError, match="iterable of byte pieces"):
-        asyncio.run(aaccumulate(b"x"))  # type: ignore[arg-type]
+        asyncio.run(aaccumulate(b"x"))  # type: ignore[call-overload]
 
 
 # -- a non-streamed body ------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_chunk_stream_skip_reports_an_empty_stream_as_a_fault() -> None:
     assert [type(f) for f in stream.faults] == [EmptyStreamError]
     assert stream.completion is not None and stream.completion.choices == []
     with pytest.raises(ValueError, match="on_error"):
-        ChunkStream([], on_error="ignore")  # type: ignore[arg-type]
+        ChunkStream([], on_error="ignore")  # type: ignore[call-overload]
 
 
 # -- SSE event objects (the Orq SDK's stream items, httpx-sse, openai) ----------------------------

@@ -39,7 +39,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 import chunkagg
-from chunkagg._relay import RelayResult
+from chunkagg import ChatCompletion, RelayResult
 
 ROOT = Path(__file__).parent.parent
 PROXY_PATH = ROOT / "examples" / "proxy.py"
@@ -68,7 +68,7 @@ class Reports:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.completions: list[chunkagg.ChatCompletion] = []
-        self.errors: list[RelayResult] = []
+        self.errors: list[RelayResult[ChatCompletion]] = []
         # Set at each report, for the ends a client cannot wait for (it left first).
         self.reported = threading.Event()
 
@@ -77,7 +77,7 @@ class Reports:
             self.completions.append(completion)
         self.reported.set()
 
-    def on_error(self, result: RelayResult) -> None:
+    def on_error(self, result: RelayResult[ChatCompletion]) -> None:
         with self.lock:
             self.errors.append(result)
         self.reported.set()

@@ -56,15 +56,15 @@ class Ends:
     """An ``on_end`` that records each call (and, optionally, what else happened in between)."""
 
     def __init__(self, log: list[str] | None = None) -> None:
-        self.results: list[RelayResult] = []
+        self.results: list[RelayResult[ChatCompletion]] = []
         self.log = log if log is not None else []
 
-    def __call__(self, result: RelayResult) -> None:
+    def __call__(self, result: RelayResult[ChatCompletion]) -> None:
         self.results.append(result)
         self.log.append("on_end")
 
     @property
-    def only(self) -> RelayResult:
+    def only(self) -> RelayResult[ChatCompletion]:
         assert len(self.results) == 1, self.results
         return self.results[0]
 
@@ -99,7 +99,7 @@ class Source:
 
 def _relay_all(
     pieces: list[bytes], **options: Any
-) -> tuple[list[bytes], RelayResult, Relay[bytes]]:
+) -> tuple[list[bytes], RelayResult[ChatCompletion], Relay[bytes, ChatCompletion]]:
     ends = Ends()
     relay = Relay(pieces, on_end=ends, **options)
     out = list(relay)
@@ -109,7 +109,7 @@ def _relay_all(
 
 async def _arelay_all(
     pieces: list[bytes], **options: Any
-) -> tuple[list[bytes], RelayResult, AsyncRelay[bytes]]:
+) -> tuple[list[bytes], RelayResult[ChatCompletion], AsyncRelay[bytes, ChatCompletion]]:
     ends = Ends()
     relay = AsyncRelay(Source(pieces).aio(), on_end=ends, **options)
     out = [piece async for piece in relay]
@@ -234,7 +234,7 @@ BAD: dict[str, tuple[bytes, dict[str, Any], list[type[ChunkAggError]], str, bool
 
 
 def _check_bad(
-    name: str, split: Split, pieces: list[bytes], out: list[bytes], r: RelayResult
+    name: str, split: Split, pieces: list[bytes], out: list[bytes], r: RelayResult[ChatCompletion]
 ) -> None:
     data, options, kinds, content, done = BAD[name]
     where = f"{name} {split}"
@@ -439,7 +439,7 @@ def test_a_relay_is_iterated_once() -> None:
         iter(relay)
 
 
-def _raising_on_end(result: RelayResult) -> None:
+def _raising_on_end(result: RelayResult[ChatCompletion]) -> None:
     raise RuntimeError("the store is down")
 
 
@@ -472,7 +472,7 @@ def test_on_end_that_raises_leaves_the_upstream_error(caplog: pytest.LogCaptureF
 def test_async_end_with_coroutine_on_end() -> None:
     log: list[str] = []
 
-    async def on_end(result: RelayResult) -> None:
+    async def on_end(result: RelayResult[ChatCompletion]) -> None:
         await asyncio.sleep(0)
         log.append(f"on_end {result.reason}")
 
@@ -508,11 +508,11 @@ def test_async_disconnect(how: str) -> None:
 
 
 def test_async_break_ends_once_the_loop_closes_the_dropped_relay() -> None:
-    async def run() -> RelayResult:
+    async def run() -> RelayResult[ChatCompletion]:
         ended = asyncio.Event()
-        results: list[RelayResult] = []
+        results: list[RelayResult[ChatCompletion]] = []
 
-        def on_end(result: RelayResult) -> None:
+        def on_end(result: RelayResult[ChatCompletion]) -> None:
             results.append(result)
             ended.set()
 
@@ -546,17 +546,17 @@ def test_async_cancelled_consumer(where: str, async_on_end: bool) -> None:
     the relay waits for upstream or while the consumer holds a piece (busy sending it)."""
     closed: list[bool] = []
 
-    async def run() -> tuple[list[RelayResult], list[bytes]]:
-        results: list[RelayResult] = []
+    async def run() -> tuple[list[RelayResult[ChatCompletion]], list[bytes]]:
+        results: list[RelayResult[ChatCompletion]] = []
         ended = asyncio.Event()
         got_piece = asyncio.Event()
         out: list[bytes] = []
 
-        def record(result: RelayResult) -> None:
+        def record(result: RelayResult[ChatCompletion]) -> None:
             results.append(result)
             ended.set()
 
-        async def on_end_async(result: RelayResult) -> None:
+        async def on_end_async(result: RelayResult[ChatCompletion]) -> None:
             await asyncio.sleep(0)  # runs in the cancelled task: plain asyncio lets it finish
             record(result)
 
@@ -631,7 +631,7 @@ def test_async_str_piece_and_second_iteration() -> None:
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_async_on_end_that_raises_is_logged(kind: str, caplog: pytest.LogCaptureFixture) -> None:
-    async def on_end_async(result: RelayResult) -> None:
+    async def on_end_async(result: RelayResult[ChatCompletion]) -> None:
         await asyncio.sleep(0)
         _raising_on_end(result)
 

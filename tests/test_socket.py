@@ -280,7 +280,7 @@ def test_async_chunk_stream_httpx(sse_url: str, name: str, stream: Path, expecte
     events: list[chunkagg.Event] = []
     chunks: list[chunkagg.ResponseBody2] = []
 
-    async def run() -> chunkagg.AsyncChunkStream:
+    async def run() -> chunkagg.AsyncChunkStream[Any, Any]:
         async with (
             httpx.AsyncClient(base_url=sse_url, timeout=TIMEOUT, trust_env=False) as client,
             client.stream("POST", "/v1/chat/completions", json=_body(name, seed)) as response,

@@ -1,0 +1,311 @@
+"""Any text stream the router serves, its format told by its first event: ``AutoAccumulator``.
+
+Owns the detection (``detect()``: chat completion, legacy completion or Responses API, from one
+decoded event) and the deferral it needs: the bytes are held, and framed by a scout ``Framer``,
+until an event tells; then one format's accumulator is built and fed them all, so event numbers,
+byte offsets and every guarantee are that accumulator's own. Must not know any format's merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
+import msgspec
+
+from ._accumulator import Accumulator
+from ._completion_models import CompletionChunk, TextCompletion
+from ._completions import CompletionAccumulator
+from ._framing import BATCH, BATCH_CRLF, BATCH_NDJSON, DATA, TAIL, Format, Framer
+from ._merge import DEFAULT_MAX_TEXT_SIZE
+from ._models import ChatCompletion, ResponseBody2
+from ._response_models import Response, ResponseEvent
+from ._responses import ResponseAccumulator
+from ._stream import DEFAULT_MAX_EVENT_SIZE, _not_bytes
+
+__all__ = ["ApiName", "AutoAccumulator", "detect"]
+
+ApiName = Literal["chat", "completions", "responses"]
+
+_json = msgspec.json.Decoder()
+_FRAMES = (DATA, TAIL)
+_RUNS = (BATCH, BATCH_CRLF, BATCH_NDJSON)
+
+
+def detect(event: Any) -> ApiName | None:
+    """Which API a decoded event (or response body) belongs to; ``None`` when it cannot tell.
+
+    The rules, first match wins:
+
+    - ``object``: ``"chat.completion.chunk"`` or ``"chat.completion"`` is chat,
+      ``"text_completion"`` legacy completions, ``"response"`` the Responses API;
+    - a ``type`` of ``"error"`` or ``"response.…"``: the Responses API (its events, and only
+      they, carry ``type`` at the top);
+    - the first choice: a ``delta`` or ``message`` is chat, a ``text`` legacy completions.
+
+    Anything else (``{"choices": []}`` with usage only, a bare ``{"error": ...}``) tells nothing.
+
+    Args:
+        event: a ``dict`` of an event's JSON, a chunkagg Struct, or an SDK's model of one.
+    """
+    if isinstance(event, ResponseBody2):
+        return "chat"
+    if isinstance(event, CompletionChunk):
+        return "completions"
+    if isinstance(event, ResponseEvent):
+        return "responses"
+    kind = _field(event, "object")
+    if kind in ("chat.completion.chunk", "chat.completion"):
+        return "chat"
+    if kind == "text_completion":
+        return "completions"
+    if kind == "response":
+        return "responses"
+    kind = _field(event, "type")
+    if isinstance(kind, str) and (kind == "error" or kind.startswith("response.")):
+        return "responses"
+    choices = _field(event, "choices")
+    if isinstance(choices, list | tuple) and choices:
+        first = choices[0]
+        if _field(first, "delta") is not None or _field(first, "message") is not None:
+            return "chat"
+        if _field(first, "text") is not None:
+            return "completions"
+    return None
+
+
+def _field(value: Any, key: str) -> Any:
+    """``value[key]`` of a mapping, ``value.key`` of a model; ``None`` when absent."""
+    if isinstance(value, Mapping):
+        return value.get(key)
+    return getattr(value, key, None)
+
+
+Chunk = ResponseBody2 | CompletionChunk | ResponseEvent
+Result = ChatCompletion | TextCompletion | Response
+_Inner = Accumulator | CompletionAccumulator | ResponseAccumulator
+
+
+class AutoAccumulator:
+    """Turns the bytes of a chat completion, legacy completion or Responses API stream into its
+    final object, the format told by the first event that says which (``detect()``).
+
+    For a gateway, a logger or the command line, which see all three. Until an event tells, the
+    bytes are held (framed, not merged); then the format's own accumulator (``Accumulator``,
+    ``CompletionAccumulator`` or ``ResponseAccumulator``, in ``inner``) is fed them all, and
+    everything is delegated to it: the same results, errors, offsets and limits. A stream no
+    event of which tells (an empty body, an HTML page, usage-only chunks) is a chat stream, as is
+    one whose first ``max_event_size`` bytes hold no event that tells; ``add()`` decides on its
+    first chunk, chat when that chunk does not tell.
+
+    When you know the format, use its accumulator: its results are typed exactly.
+
+    Example::
+
+        acc = AutoAccumulator()
+        for data in response.iter_bytes():
+            acc.feed(data)
+        result = acc.finalize()  # ChatCompletion, TextCompletion or Response
+        print(acc.api)
+    """
+
+    __slots__ = ("_held", "_inner", "_options", "_scout")
+
+    def __init__(
+        self,
+        *,
+        format: Format = "auto",
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
+        track: bool = False,
+    ) -> None:
+        """Create an accumulator for one stream of any of the three formats.
+
+        Args:
+            format: the framing, as for ``Accumulator`` (``"auto"``, ``"sse"``, ``"ndjson"``,
+                ``"json"``).
+            max_event_size, max_text_size: the limits every format has, as for
+                ``Accumulator``; the others keep their defaults.
+            track: derive live-UI events, read with ``take_events()``.
+
+        Raises:
+            ValueError: an option is invalid.
+        """
+        self._options: dict[str, Any] = {
+            "format": format,
+            "max_event_size": max_event_size,
+            "max_text_size": max_text_size,
+            "track": track,
+        }
+        # Built now so that a bad option is a ValueError here, not at the first event.
+        Accumulator(**self._options)
+        self._inner: _Inner | None = None
+        self._scout: Framer | None = Framer(format, max_event_size)
+        self._held = bytearray()
+
+    @property
+    def api(self) -> ApiName | None:
+        """The format detected: ``"chat"``, ``"completions"``, ``"responses"``, or ``None``
+        while no event has told."""
+        inner = self._inner
+        if inner is None:
+            return None
+        if isinstance(inner, CompletionAccumulator):
+            return "completions"
+        if isinstance(inner, ResponseAccumulator):
+            return "responses"
+        return "chat"
+
+    @property
+    def inner(self) -> _Inner | None:
+        """The format's accumulator, once detected (``take_events()``, ``disagreements``...)."""
+        return self._inner
+
+    @property
+    def done(self) -> bool:
+        """Whether ``data: [DONE]`` has arrived."""
+        return self._inner is not None and self._inner.done
+
+    @property
+    def event_count(self) -> int:
+        """How many events (or added chunks) have been processed, bad ones included."""
+        return 0 if self._inner is None else self._inner.event_count
+
+    @property
+    def last_event_id(self) -> str:
+        """The last SSE ``id:`` the server sent (``""`` if none)."""
+        if self._inner is None:
+            return "" if self._scout is None else self._scout.last_event_id
+        return self._inner.last_event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The last valid SSE ``retry:`` the server sent, if any."""
+        if self._inner is None:
+            return None if self._scout is None else self._scout.retry
+        return self._inner.retry
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Chunk]:
+        """Take the next bytes of the stream; as ``Accumulator.feed()`` once the format is known,
+        and ``[]`` before.
+
+        Raises:
+            TypeError: ``data`` is not bytes-like.
+        """
+        inner = self._inner
+        if inner is not None:
+            # One of three lists, each of its format's chunks: a list of the union to the reader.
+            return cast("list[Chunk]", inner.feed(data))
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(_not_bytes("feed()", data))
+        scout = self._scout
+        assert scout is not None  # dropped only once a format is chosen
+        piece = data if isinstance(data, bytes) else bytes(data)
+        self._held += piece
+        scout.feed(piece)
+        api = self._told(scout)
+        if api is None and scout.received <= self._options["max_event_size"]:
+            return []
+        return self._release(api or "chat")
+
+    def add(self, chunk: Any) -> Chunk | None:
+        """Merge a decoded chunk or event, as ``Accumulator.add()``; when the format is not known
+        yet, the chunk decides it (chat when it does not tell)."""
+        inner = self._inner
+        if inner is None:
+            api = detect(chunk)
+            if api is None and not isinstance(chunk, Mapping):
+                data = getattr(chunk, "data", None)  # an SSE event object: its JSON tells
+                if isinstance(data, str | bytes | bytearray):
+                    data = _json_object(data)
+                if data is not None:
+                    api = detect(data)
+            if self._held:  # bytes were fed first: the format they tell, and they go first
+                self._release(self._told_at_end() or api or "chat")
+                assert self._inner is not None
+                inner = self._inner
+            else:
+                inner = self._commit(api or "chat")
+        result: Chunk | None = inner.add(chunk)
+        return result
+
+    def finalize(self) -> Result:
+        """End the stream and return the result of its format (chat when nothing told), as
+        ``Accumulator.finalize()``."""
+        if self._inner is None:
+            self._release(self._told_at_end() or "chat")
+        assert self._inner is not None
+        result: Result = self._inner.finalize()
+        return result
+
+    def snapshot(self) -> Result:
+        """The result merged so far (an empty chat completion while no event has told)."""
+        if self._inner is None:
+            return Accumulator().snapshot()
+        result: Result = self._inner.snapshot()
+        return result
+
+    def take_events(self) -> list[Any]:
+        """The format's live-UI events since the last call (``[]`` while none is detected).
+
+        Raises:
+            RuntimeError: the accumulator was made without ``track=True``.
+        """
+        if not self._options["track"]:
+            raise RuntimeError("take_events() needs AutoAccumulator(track=True)")
+        inner = self._inner
+        events: list[Any] = [] if inner is None else inner.take_events()
+        return events
+
+    # -- detection --------------------------------------------------------------------------------
+
+    def _told(self, scout: Framer) -> ApiName | None:
+        """The format the events framed so far tell, if one does; forgets those that do not."""
+        for kind, _, payload in scout.frames:
+            payloads = payload if kind in _RUNS else [payload] if kind in _FRAMES else ()
+            for item in payloads:
+                value = _json_object(item)
+                api = None if value is None else detect(value)
+                if api is not None:
+                    return api
+        scout.frames.clear()
+        scout.faults.clear()
+        return None
+
+    def _told_at_end(self) -> ApiName | None:
+        """The format the held bytes tell once they are all there (a one-document body is
+        framed only at its end)."""
+        scout = self._scout
+        if scout is None:
+            return None
+        scout.close()
+        return self._told(scout)
+
+    def _commit(self, api: ApiName) -> _Inner:
+        options = self._options
+        inner: _Inner
+        if api == "completions":
+            inner = CompletionAccumulator(**options)
+        elif api == "responses":
+            inner = ResponseAccumulator(**options)
+        else:
+            inner = Accumulator(**options)
+        self._inner = inner
+        self._scout = None
+        return inner
+
+    def _release(self, api: ApiName) -> list[Chunk]:
+        """Choose ``api``, and feed its accumulator the bytes held."""
+        inner = self._commit(api)
+        held = bytes(self._held)
+        self._held = bytearray()
+        return cast("list[Chunk]", inner.feed(held)) if held else []
+
+
+def _json_object(payload: bytes | bytearray | str) -> Any:
+    """The JSON object in ``payload``, or ``None`` for anything else."""
+    try:
+        value = _json.decode(payload)
+    except msgspec.DecodeError:
+        return None
+    return value if isinstance(value, dict) else None
