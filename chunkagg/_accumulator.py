@@ -10,10 +10,10 @@ completion); ``_stream`` owns what every format shares (positions, faults, ``[DO
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from ._events import Event, TrackingMerger
-from ._extensions import RULES, Rule
+from ._extensions import Rule, check_rules
 from ._framing import Format
 from ._merge import (
     CORE_FIELDS,
@@ -24,7 +24,7 @@ from ._merge import (
 )
 from ._models import ChatCompletion, ResponseBody2
 from ._schema import ChunkDecoder
-from ._stream import DEFAULT_MAX_EVENT_SIZE, ChunkAccumulator
+from ._stream import DEFAULT_MAX_EVENT_SIZE, ChunkAccumulator, check_limits
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "decode_chunk"]
 
@@ -109,18 +109,10 @@ class Accumulator(ChunkAccumulator[ResponseBody2, ChatCompletion]):
         dropped and the stream goes on.
         """
         super().__init__(format, max_event_size)
-        for name, value in (
-            ("max_choices", max_choices),
-            ("max_tool_calls", max_tool_calls),
-            ("max_text_size", max_text_size),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, not {value!r}")
-        for name, rule in (rules or {}).items():
-            if rule not in RULES:
-                raise ValueError(f"rule for {name!r} must be one of {RULES}, not {rule!r}")
-            if name in CORE_FIELDS:
-                raise ValueError(f"{name!r} has its own merge rule, which cannot be changed")
+        check_limits(
+            max_choices=max_choices, max_tool_calls=max_tool_calls, max_text_size=max_text_size
+        )
+        check_rules(rules, CORE_FIELDS)
         self._decoder = ChunkDecoder()
         limits = (max_choices, max_tool_calls, max_text_size)
         self._tracker = TrackingMerger(*limits, rules=rules) if track else None
@@ -146,9 +138,6 @@ class Accumulator(ChunkAccumulator[ResponseBody2, ChatCompletion]):
         return []
 
     # -- the chat format's hooks ------------------------------------------------------------------
-
-    def _plan(self, cls: type) -> Any:
-        return self._merger.shape(cls)
 
     def _finish(self) -> None:
         self._merger.finish()

@@ -49,13 +49,13 @@ from ._completion_models import (
 )
 from ._errors import ChunkError, LimitExceededError, StreamError
 from ._events import ChoiceFinished, ContentDelta, UsageReceived
-from ._extensions import APPEND, DETAILS, EXECUTED, LAST, RULES, Planner, Rule, merge
+from ._extensions import APPEND, DETAILS, EXECUTED, LAST, Planner, Rule, check_rules, merge
 from ._extensions import build as build_fields
 from ._framing import Format
 from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, _detach
 from ._models import ErrorObject, Number, Usage
 from ._schema import ChunkDecoder, build_output
-from ._stream import DEFAULT_MAX_EVENT_SIZE, ChunkAccumulator, _error_event
+from ._stream import DEFAULT_MAX_EVENT_SIZE, ChunkAccumulator, _error_event, check_limits
 
 __all__ = [
     "CompletionAccumulator",
@@ -282,7 +282,7 @@ class _Merger:
         self.usage: Usage | None = None
         self.top: dict[str, Any] | None = None  # unknown keys of the chunks
 
-    def plan(self, root: type[CompletionChunk]) -> _Plan | None:
+    def shape(self, root: type[CompletionChunk]) -> _Plan | None:
         """What to merge beyond the declared fields in chunks of class ``root``: ``None`` for the
         declared class, whose chunks take the hot path alone."""
         if not root._ext:
@@ -295,7 +295,7 @@ class _Merger:
     def add(self, chunk: CompletionChunk, plan: _Plan | None) -> None:
         """Merge one chunk, or raise without changing anything.
 
-        ``plan`` is ``self.plan(type(chunk))``, looked up once per run by the hot path.
+        ``plan`` is ``self.shape(type(chunk))``, looked up once per run by the hot path.
 
         Raises:
             ChunkError: a negative choice index, or a chat chunk (``choices[].delta``).
@@ -556,14 +556,8 @@ class CompletionAccumulator(ChunkAccumulator[CompletionChunk, TextCompletion]):
         dropped and the stream goes on.
         """
         super().__init__(format, max_event_size)
-        for name, value in (("max_choices", max_choices), ("max_text_size", max_text_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, not {value!r}")
-        for name, rule in (rules or {}).items():
-            if rule not in RULES:
-                raise ValueError(f"rule for {name!r} must be one of {RULES}, not {rule!r}")
-            if name in _CORE_FIELDS:
-                raise ValueError(f"{name!r} has its own merge rule, which cannot be changed")
+        check_limits(max_choices=max_choices, max_text_size=max_text_size)
+        check_rules(rules, _CORE_FIELDS)
         self._decoder = ChunkDecoder(CompletionChunk)
         self._tracker = _TrackingMerger(max_choices, max_text_size, rules) if track else None
         self._merger = self._tracker or _Merger(max_choices, max_text_size, rules)
@@ -589,6 +583,3 @@ class CompletionAccumulator(ChunkAccumulator[CompletionChunk, TextCompletion]):
         return []
 
     # -- the format's hooks -----------------------------------------------------------------------
-
-    def _plan(self, cls: type) -> Any:
-        return self._merger.plan(cls)

@@ -15,7 +15,8 @@ again when built, so that nothing a caller holds shares anything with the state.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import types
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 import msgspec
@@ -45,6 +46,7 @@ __all__ = [
     "Shape",
     "append",
     "build",
+    "check_rules",
     "copy",
     "merge",
     "merge_value",
@@ -210,26 +212,33 @@ class Shape:
         self.merge = _compile("merge", "top, states, chunk", body) if body else None
 
 
+_NO_RULES: Mapping[str, int] = types.MappingProxyType({})
+
+
 class Planner:
     """One stream's plans, by Struct class, with the caller's rules over the known ones."""
 
-    __slots__ = ("_plans", "_rules", "_shapes")
+    # Nothing is allocated per stream until a stream needs a plan: an idle accumulator stays
+    # small (a gateway holds one per open stream), and most streams never widen.
+    __slots__ = ("_plans", "_rules")
 
     def __init__(self, rules: Mapping[str, Rule] | None) -> None:
-        self._rules = {key: _CODES[rule] for key, rule in (rules or {}).items()}
-        self._plans: dict[type, Plan] = {}
-        self._shapes: dict[type, Shape] = {}
+        self._rules: Mapping[str, int] = (
+            {key: _CODES[rule] for key, rule in rules.items()} if rules else _NO_RULES
+        )
+        self._plans: dict[type, Plan] | None = None
 
     def shape(self, root: type) -> Shape:
-        """The plans of a derived chunk class, all levels (built once per process and rules)."""
-        shape = self._shapes.get(root)
-        if shape is None:
-            shape = self._shapes[root] = _shape(root, tuple(sorted(self._rules.items())))
-        return shape
+        """The plans of a derived chunk class, all levels (built once per process and rules;
+        callers keep it per stream)."""
+        return _shape(root, tuple(sorted(self._rules.items())))
 
     def plan(self, cls: type, default: int) -> Plan:
         """The plan of ``cls``, whose unknown keys follow ``default`` (APPEND in a delta)."""
-        plan = self._plans.get(cls)
+        plans = self._plans
+        if plans is None:
+            plans = self._plans = {}
+        plan = plans.get(cls)
         if plan is None:
             entries = []
             for attr, key in getattr(cls, "_live", ()):
@@ -239,7 +248,7 @@ class Planner:
                 if rule != DROP:
                     entries.append((attr, key, rule))
             fields = getattr(cls, "__struct_fields__", ())
-            plan = self._plans[cls] = Plan(tuple(entries), "error" in fields, "message" in fields)
+            plan = plans[cls] = Plan(tuple(entries), "error" in fields, "message" in fields)
         return plan
 
 
@@ -641,3 +650,13 @@ class _Executed:
     def build(self) -> list[Any]:
         built: list[Any] = copy(self.items)
         return built
+
+
+def check_rules(rules: Mapping[str, Rule] | None, core: Collection[str]) -> None:
+    """Raise ``ValueError`` for a caller's rule that is no rule, or for a field in ``core``
+    (the fields a format merges by its own rules)."""
+    for name, rule in (rules or {}).items():
+        if rule not in RULES:
+            raise ValueError(f"rule for {name!r} must be one of {RULES}, not {rule!r}")
+        if name in core:
+            raise ValueError(f"{name!r} has its own merge rule, which cannot be changed")

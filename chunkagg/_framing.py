@@ -165,9 +165,6 @@ class Framer:
         start = len(buf)
         buf += data
         mode = self._mode
-        if mode == _DOCUMENT:
-            self._feed_document(data)
-            return
         if mode == _FAST:
             if 13 not in data:  # no "\r"
                 # Most calls complete no event, and bytes without an LF cannot. An int `in` test
@@ -182,6 +179,9 @@ class Framer:
                     self._feed_fast(b"\n\n", BATCH)
                 return
             self._to_lines()
+        elif mode == _DOCUMENT:
+            self._feed_document(data)
+            return
         elif (
             10 not in data
             and 13 not in data

@@ -416,7 +416,8 @@ class Merger:
         self.max_text_size = max_text_size
         # The rules of extensions and unknown keys, per Struct class, the caller's over ours.
         self.planner = Planner(rules)
-        self.shapes: dict[type, Shape] = {}  # the planner's, by chunk class, looked up inline
+        # The planner's shapes, by chunk class; made when a stream first widens.
+        self.shapes: dict[type, Shape] | None = None
         self.text_size = 0
         # When a list, _apply_tools records the call each tool-call delta went to (for events).
         self._targets: list[_Tool] | None = None
@@ -434,9 +435,12 @@ class Merger:
         for the declared class (the plain schema), whose chunks take the hot path alone."""
         if not root._ext:
             return None
-        shape = self.shapes.get(root)
+        shapes = self.shapes
+        if shapes is None:
+            shapes = self.shapes = {}
+        shape = shapes.get(root)
         if shape is None:
-            shape = self.shapes[root] = self.planner.shape(root)
+            shape = shapes[root] = self.planner.shape(root)
         return shape
 
     def add(self, chunk: ResponseBody2, shape: Shape | None) -> None:

@@ -60,7 +60,14 @@ from ._response_models import (
     ResponseUsage,
 )
 from ._schema import DECODE_ERRORS, ChunkDecoder, build_output, lenient
-from ._stream import DEFAULT_MAX_EVENT_SIZE, StreamAccumulator, _attach, _error_event, _run
+from ._stream import (
+    DEFAULT_MAX_EVENT_SIZE,
+    StreamAccumulator,
+    _attach,
+    _error_event,
+    _run,
+    check_limits,
+)
 
 __all__ = ["DEFAULT_MAX_ITEMS", "ResponseAccumulator"]
 
@@ -1071,12 +1078,56 @@ class _EventFramer(Framer):
 
 
 def _decode_or_raise(decoder: ChunkDecoder, payload: bytes) -> ResponseEvent:
-    event: ResponseEvent = decoder.decode_or_raise(payload)
+    event: ResponseEvent
+    try:
+        event = decoder.decode_or_raise(payload)
+    except ChunkError:
+        body = _body_event(payload)
+        if body is None:
+            raise
+        event = decoder.decode_or_raise(body)
     if event.type == "error":
         # Both shapes: the fields at the top (the API reference) or under "error" (the live
         # API); the same StreamError as for an SSE "event: error".
         raise _error_event(payload)
     return event
+
+
+# A whole response body is read as the event that carries a response of its status.
+_BODY_EVENTS = {
+    "completed": "response.completed",
+    "incomplete": "response.incomplete",
+    "failed": "response.failed",
+    "cancelled": "response.cancelled",
+    "in_progress": "response.in_progress",
+    "queued": "response.queued",
+}
+
+
+def _is_body(value: Any) -> bool:
+    """Whether ``value`` is a whole ``response`` object rather than an event."""
+    return type(value) is dict and value.get("object") == "response" and "type" not in value
+
+
+def _as_event(value: dict[str, Any]) -> dict[str, Any]:
+    status = value.get("status")
+    kind = _BODY_EVENTS.get(status, "response.completed") if type(status) is str else None
+    return {"type": kind or "response.completed", "response": value}
+
+
+def _body_event(payload: bytes) -> bytes | None:
+    """The event that carries ``payload`` when it is a whole response body (a server that
+    ignored ``"stream": true``, a cached or polled response), else ``None``."""
+    try:
+        value = _any_decoder.decode(payload)
+    except _DECODE_ERRORS:
+        return None
+    return msgspec.json.encode(_as_event(value)) if _is_body(value) else None
+
+
+def _event_of(value: Any) -> Any:
+    """``add()``'s builtins: a whole response body as its event; whole-number times as ints."""
+    return _whole_times(_as_event(value) if _is_body(value) else value)
 
 
 def _dump(model: Any) -> str:
@@ -1174,9 +1225,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         """
         super().__init__(format, max_event_size)
         self._framer = _EventFramer(format, max_event_size)
-        for name, value in (("max_items", max_items), ("max_text_size", max_text_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, not {value!r}")
+        check_limits(max_items=max_items, max_text_size=max_text_size)
         self._decoder = ChunkDecoder(ResponseEvent, "event")
         self._merger = _Merger(max_items, max_text_size, track)
 
@@ -1223,7 +1272,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         return _decode_or_raise(self._decoder, payload)
 
     def _convert(self, value: Any) -> ResponseEvent:
-        event: ResponseEvent = self._decoder.convert(value, _dump, _whole_times)
+        event: ResponseEvent = self._decoder.convert(value, _dump, _event_of)
         if event.type == "error":
             raise _error_event(msgspec.json.encode(event))
         return event

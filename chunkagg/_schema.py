@@ -238,6 +238,12 @@ def _tree_of(root: type) -> dict[type, dict[str, _Field]]:
     return tree
 
 
+@functools.cache
+def _keys_of(root: type) -> frozenset[str]:
+    """The JSON keys a chunk of ``root`` may carry at its top (shared by every stream)."""
+    return frozenset(_tree_of(root)[root])
+
+
 def lenient(cls: type, strict: frozenset[str]) -> None:
     """Declare that of ``cls``'s fields only ``strict`` are checked: a value of another type in
     any other is kept as sent (a format's extensions). Call before the first schema of a root
@@ -501,7 +507,7 @@ class ChunkDecoder:
         self.base = base
         self.noun = noun
         self.tree = _tree_of(base)
-        self.keys = frozenset(self.tree[base])
+        self.keys = _keys_of(base)
         self.schema = PLAIN if base is ResponseBody2 else _schema(base, frozenset())
         self.decode: Callable[[Any], Any] = self.schema.strict.decode
 

@@ -33,6 +33,7 @@ __all__ = [
     "ChunkAccumulator",
     "StreamAccumulator",
     "SupportsAccumulate",
+    "check_limits",
 ]
 
 # One chunk is a few hundred bytes; the largest real ones (a long tool-call argument in a single
@@ -80,6 +81,13 @@ _error_decoder = msgspec.json.Decoder(dict[str, Any])
 _DONE = b"[DONE]"
 
 
+def check_limits(**limits: int) -> None:
+    """Raise ``ValueError`` for a limit that is not a positive ``int``, naming it."""
+    for name, value in limits.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, not {value!r}")
+
+
 class StreamAccumulator(Generic[Chunk, Result]):
     """The state of one streamed response, of any format: subclasses say how to decode a
     payload (``_decode``, ``_convert``), merge it (``_merge``) and build the result
@@ -91,11 +99,10 @@ class StreamAccumulator(Generic[Chunk, Result]):
     do) goes on with the bytes already buffered.
     """
 
-    __slots__ = ("_closed", "_done", "_events", "_framer", "_head")
+    __slots__ = ("_closed", "_done", "_events", "_framer", "_head", "_heading")
 
     def __init__(self, format: Format, max_event_size: int) -> None:
-        if not isinstance(max_event_size, int) or max_event_size < 1:
-            raise ValueError(f"max_event_size must be a positive int, not {max_event_size!r}")
+        check_limits(max_event_size=max_event_size)
         if format not in FORMATS:
             raise ValueError(f"format must be 'auto', 'sse', 'ndjson' or 'json', not {format!r}")
         self._framer = Framer(format, max_event_size)
@@ -103,6 +110,7 @@ class StreamAccumulator(Generic[Chunk, Result]):
         self._done = False
         self._closed = False
         self._head = b""  # the stream's first bytes, to say what arrived when no chunk did
+        self._heading = True  # until _head is full: one attribute test per feed() after that
 
     # -- the format's hooks ----------------------------------------------------------------------
 
@@ -176,8 +184,9 @@ class StreamAccumulator(Generic[Chunk, Result]):
             raise AccumulatorClosedError("feed() after finalize()")
         framer = self._framer
         if data:
-            if len(self._head) < _HEAD:
-                self._head += data[: _HEAD - len(self._head)]
+            if self._heading:
+                head = self._head = self._head + data[: _HEAD - len(self._head)]
+                self._heading = len(head) < _HEAD
             framer.feed(data)
         return self._drain() if framer.frames else []
 
@@ -386,18 +395,15 @@ class StreamAccumulator(Generic[Chunk, Result]):
 class ChunkAccumulator(StreamAccumulator[Chunk, Result]):
     """The hooks the two chunk formats share (chat completions, legacy completions): a
     ``ChunkDecoder`` for ``_decoder``, and for ``_merger`` a merge state with ``add(chunk, plan)``,
-    ``build()`` and ``empty``, where ``plan`` is what ``_plan`` looks up once per chunk class.
-    ``_tracker`` is the merger again when it derives live events, else ``None``."""
+    ``build()``, ``empty`` and ``shape(cls)``, which gives the ``plan`` of chunks of class
+    ``cls`` (looked up once per run of events). ``_tracker`` is the merger again when it derives
+    live events, else ``None``."""
 
     __slots__ = ("_decoder", "_merger", "_tracker")
 
     _decoder: ChunkDecoder
     _merger: Any
     _tracker: Any
-
-    def _plan(self, cls: type) -> Any:
-        """What ``_merger.add`` needs to merge chunks of class ``cls``."""
-        raise NotImplementedError
 
     def _decode(self, payload: bytes) -> Chunk:
         chunk: Chunk = self._decoder.decode_or_raise(payload)
@@ -408,7 +414,8 @@ class ChunkAccumulator(StreamAccumulator[Chunk, Result]):
         return chunk
 
     def _merge(self, chunk: Chunk) -> None:
-        self._merger.add(chunk, self._plan(type(chunk)))
+        merger = self._merger
+        merger.add(chunk, merger.shape(type(chunk)))
 
     def _build(self) -> Result:
         result: Result = self._merger.build()
@@ -429,10 +436,12 @@ class ChunkAccumulator(StreamAccumulator[Chunk, Result]):
         plan looked up once per run, and no classifying of a payload that decodes."""
         payloads, first = _run(run)
         append = out.append
-        merge = self._merger.add
+        merger = self._merger
+        merge = merger.add
+        plan_of = merger.shape
         decoder = self._decoder
         decode = decoder.decode
-        plan = self._plan(decoder.schema.root)
+        plan = plan_of(decoder.schema.root)
         skipped = 0  # keep-alives and empty data: not events, as on the line path
         for k in range(first, len(payloads)):
             payload = payloads[k]
@@ -454,7 +463,7 @@ class ChunkAccumulator(StreamAccumulator[Chunk, Result]):
                     # widens it there.
                     chunk = decoder.decode_or_raise(payload.strip(b" \t\r\n"))
                     decode = decoder.decode
-                    plan = self._plan(decoder.schema.root)
+                    plan = plan_of(decoder.schema.root)
                 merge(chunk, plan)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.

@@ -38,6 +38,7 @@ from helpers import BASE_SEED, SPLIT_IDS, SPLITS, Split, canonical, split_feeds
 from pydantic import TypeAdapter, ValidationError
 
 from chunkagg import (
+    AutoAccumulator,
     ChunkAggError,
     ChunkError,
     EmptyStreamError,
@@ -826,6 +827,42 @@ def test_add_openai_sdk_event_models(name: str) -> None:
     _add_all(acc, items)
     # Exact: keys as the server sent them (exclude_unset, by alias), created_at an int again.
     assert acc.finalize().to_dict() == _expected(name)
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("layout", ["pretty", "compact"])
+def test_a_whole_response_body_is_its_own_result(name: str, layout: str) -> None:
+    """A server that ignored ``"stream": true`` (or a cached, or a polled response) sends the
+    ``response`` object whole: fed (whole and byte by byte, to this accumulator or the automatic
+    one) or added (a dict, the openai SDK's ``Response`` model), it is the result, exact."""
+    want = _expected(name)
+    body = orjson.dumps(want, option=orjson.OPT_INDENT_2 if layout == "pretty" else 0)
+    for split in ("whole", "bytewise"):
+        result, acc = _merge(body, split)
+        assert result == want, (name, split)
+        assert acc.disagreements == []
+        auto = AutoAccumulator()
+        for piece in split_feeds(body, split):
+            auto.feed(piece)
+        assert auto.finalize().to_dict() == want
+        assert auto.api == "responses"
+    added = ResponseAccumulator()
+    added.add(orjson.loads(body))
+    assert added.finalize().to_dict() == want
+    model = openai.types.responses.Response.model_validate(want)
+    from_model = ResponseAccumulator()
+    from_model.add(model)
+    assert from_model.finalize().to_dict() == want
+
+
+def test_a_json_object_that_is_no_response_is_still_an_error() -> None:
+    for body in (b'{"object": "list", "data": []}', b'{"id": "resp_1", "status": "completed"}'):
+        acc = ResponseAccumulator()
+        acc.feed(body)  # one line without its newline: judged at the end
+        with pytest.raises(ChunkError, match="event 1, byte offset 0"):
+            acc.finalize()
+        with pytest.raises(EmptyStreamError):
+            acc.finalize()
 
 
 def _orq_items(name: str) -> list[Any]:
