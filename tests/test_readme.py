@@ -276,6 +276,60 @@ def run_errors(block: Block, ctx: Context) -> None:
     ]
 
 
+SYNTHETIC = Path(__file__).parent / "synthetic"
+# The other formats' examples: a legacy completions stream (n=2, logprobs) and a Responses API
+# stream (text with annotations), as the local server serves them.
+COMPLETIONS = "completions/logprobs_n2"
+RESPONSES = "responses/annotations"
+
+
+def _format_replay(ctx: Context, name: str) -> Replay:
+    path = "/v1/completions" if name.startswith("completions/") else "/v1/responses"
+    return Replay(f"{ctx.sse_url}{path}", {"model": name})
+
+
+def _format_expected(name: str) -> Any:
+    return canonical(json.loads((SYNTHETIC / f"{name}.expected.json").read_bytes()))
+
+
+class Replays:
+    """A ``response`` that streams the next of several replays at each ``iter_bytes()``."""
+
+    def __init__(self, *replays: Replay) -> None:
+        self.replays = list(replays)
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        return self.replays.pop(0).iter_bytes()
+
+
+def run_other_formats(block: Block, ctx: Context) -> None:
+    response = Replays(_format_replay(ctx, COMPLETIONS), _format_replay(ctx, RESPONSES))
+    namespace = run_block(block, {**ctx.names(), "response": response})
+    completion, result = namespace["completion"], namespace["result"]
+    assert isinstance(completion, chunkagg.TextCompletion)
+    assert isinstance(result, chunkagg.Response)
+    assert canonical(completion) == _format_expected(COMPLETIONS)
+    assert canonical(result) == _format_expected(RESPONSES)
+    assert response.replays == []
+
+
+def run_any_format(block: Block, ctx: Context) -> None:
+    stored: list[chunkagg.RelayResult[Any]] = []
+    names = {
+        "stream": _format_replay(ctx, RESPONSES).iter_bytes(),
+        "response": _format_replay(ctx, COMPLETIONS),
+        "store": stored.append,
+    }
+    namespace = run_block(block, {**ctx.names(), **names})
+    assert canonical(namespace["result"]) == _format_expected(RESPONSES)
+    [relayed] = stored
+    assert (relayed.reason, relayed.faults) == ("end", [])
+    assert isinstance(relayed.completion, chunkagg.TextCompletion)
+    assert canonical(relayed.completion) == _format_expected(COMPLETIONS)
+    sent = (SYNTHETIC / f"{COMPLETIONS}.sse").read_bytes()
+    assert b"".join(namespace["forwarded"]) == sent
+
+
 # The heading of each of the README's Python examples: how to run it, against which fixture.
 # The README's bundled example stream (examples/stream.sse) is FIXTURE: n=3, interleaved.
 FIXTURE = "openai-python/a491adda08c3"
@@ -290,6 +344,8 @@ RUNNERS: dict[str, tuple[Runner, str]] = {
     "The Orq SDK": (run_completion, FIXTURE),
     "Relaying a stream: `Relay`, `AsyncRelay`": (run_relay, FIXTURE),
     "Errors": (run_errors, FIXTURE),
+    "Legacy completions and the Responses API": (run_other_formats, FIXTURE),
+    "Any of the three: `AutoAccumulator`, and `accumulator=`": (run_any_format, FIXTURE),
 }
 
 
