@@ -369,8 +369,14 @@ class _Merger:
         if handler is None:
             # An event type the merge has no rule for: kept, never an error.
             self.other.append(ev)
-        else:
-            handler(self, ev)
+            return
+        if self.terminal is not None:
+            # The terminal event's response is the result: what follows it could only be merged
+            # out of sight (and reported live, as a tool call the result does not hold).
+            raise ChunkError(
+                f"{ev.type} after the stream's terminal event ({self.terminal}): not merged"
+            )
+        handler(self, ev)
 
     # -- checks (before any change) -------------------------------------------------------------
 
@@ -509,7 +515,11 @@ class _Merger:
         return value
 
     def on_lifecycle(self, ev: ResponseEvent) -> None:
-        self.lifecycle = self._response(ev)
+        response = self._response(ev)
+        before = self.lifecycle
+        if before is not None and "id" in before and "id" in response:
+            self._compare(("id",), before["id"], response["id"], ev)
+        self.lifecycle = response
 
     def on_terminal(self, ev: ResponseEvent) -> None:
         response = self._response(ev)

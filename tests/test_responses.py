@@ -460,23 +460,53 @@ def test_unknown_event_types_are_kept_and_never_an_error() -> None:
     assert acc.other_events[0].extra == {"rate_limits": [{"name": "requests"}]}
 
 
-def test_events_after_the_terminal_do_not_change_the_result() -> None:
+def test_events_after_the_terminal_are_errors_and_change_nothing() -> None:
+    """The terminal event's response is the result: a known event after it (more text, a new
+    function call, a second terminal event) is a ChunkError at its own event number, merged
+    nowhere and reported live nowhere (a UI must not run a call the result does not hold); an
+    unknown event type after it is kept in other_events, as anywhere."""
     events = _events("plain_text")
-    late = {
-        "type": "response.output_text.delta",
-        "output_index": 0,
-        "content_index": 0,
-        "delta": " more",
-    }
-    result, acc = _merge(_sse([*events, late]))
-    assert result == _expected("plain_text") and acc.terminal == "response.completed"
-    # A later terminal event replaces the first.
-    again = json.loads(json.dumps(events[-1]))
-    again["response"]["status"] = "incomplete"
-    again["type"] = "response.incomplete"
-    result, acc = _merge(_sse([*events, again]))
-    assert acc.terminal == "response.incomplete"
-    assert result["status"] == "incomplete"
+    n = len(events)
+    late = [
+        {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "x"},
+        {
+            "type": "response.output_item.added",
+            "output_index": 1,
+            "item": {"id": "fc", "type": "function_call", "name": "rm", "arguments": "{}"},
+        },
+        {**json.loads(json.dumps(events[-1])), "type": "response.incomplete"},
+        {"type": "response.future_event", "note": "kept"},
+    ]
+    late[2]["response"]["status"] = "incomplete"
+    for split in ("whole", "bytewise"):
+        acc = ResponseAccumulator(track=True)
+        _, errors = _feed(acc, _sse([*events, *late]), split)
+        assert [type(e) for e in errors] == [ChunkError] * 3, split
+        assert [e.event for e in errors] == [n + 1, n + 2, n + 3]
+        assert all(
+            "after the stream's terminal event (response.completed)" in str(e) for e in errors
+        )
+        assert acc.finalize().to_dict() == _expected("plain_text")
+        assert acc.terminal == "response.completed"
+        assert [e.type for e in acc.other_events] == ["response.future_event"]
+        updates = acc.take_events()
+        assert not any(isinstance(u, FunctionCallDone) for u in updates)
+        assert [u.delta for u in updates if isinstance(u, OutputTextDelta)][-1] != "x"
+
+
+def test_a_second_response_with_another_id_is_a_disagreement() -> None:
+    events = _events("plain_text")
+    other = json.loads(json.dumps(events[1]))
+    assert other["type"] == "response.in_progress"
+    other["response"]["id"] = "resp_other"
+    result, acc = _merge(_sse([events[0], other]))
+    [disagreement] = acc.disagreements
+    assert (disagreement.path, disagreement.sent, disagreement.source) == (
+        "id",
+        "resp_other",
+        "response.in_progress",
+    )
+    assert result["id"] == "resp_other"
 
 
 def _add_keys(event: Obj) -> Obj:
