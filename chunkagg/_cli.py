@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import msgspec
@@ -105,12 +105,56 @@ def _accumulator(args: argparse.Namespace) -> _Acc:
     return AutoAccumulator(**options)
 
 
-def _run(source: BinaryIO, acc: _Acc, args: argparse.Namespace) -> tuple[int, int]:
+class _OutputError(Exception):
+    """Standard output cannot be written (closed, full): not the input's fault."""
+
+
+def _writer() -> Callable[[bytes], None]:
+    """``sys.stdout``'s binary ``write``, raising ``_OutputError`` (a reader that left, a
+    ``BrokenPipeError``, passes through)."""
+    stdout = sys.stdout
+    if stdout is None:
+        raise _OutputError("standard output is closed")
+    buffer = stdout.buffer
+
+    def write(data: bytes) -> None:
+        try:
+            buffer.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc.strerror or str(exc)) from exc
+
+    return write
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(exc.strerror or str(exc)) from exc
+
+
+def _reader_left() -> int:
+    # The reader of our output left (`chunkagg ... | head`): stop quietly, as command-line
+    # tools do, and keep the interpreter's last flush from reporting it again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is no real file (a test's capture)
+    return 1
+
+
+def _run(
+    source: BinaryIO, acc: _Acc, args: argparse.Namespace, write: Callable[[bytes], None]
+) -> tuple[int, int]:
     chunks = size = 0
     read = source.read
     total = os.fstat(source.fileno()).st_size if args.file != "-" else None
     progress = _Progress(total)
-    write = sys.stdout.buffer.write
     try:
         while block := read(_BLOCK):
             size += len(block)
@@ -160,19 +204,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.faults = 0
     acc = _accumulator(args)
+    try:
+        return _main(args, acc)
+    except BrokenPipeError:
+        return _reader_left()
+    except _OutputError as exc:
+        print(f"chunkagg: cannot write the output: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace, acc: _Acc) -> int:
+    write = _writer()
     start = time.perf_counter()
     try:
         if args.file == "-":
             if sys.stdin is None:
                 raise OSError("standard input is closed")
-            chunks, size = _run(sys.stdin.buffer, acc, args)
+            chunks, size = _run(sys.stdin.buffer, acc, args, write)
         else:
             with open(args.file, "rb") as source:
-                chunks, size = _run(source, acc, args)
+                chunks, size = _run(source, acc, args, write)
         completion = _finalize(acc, args)
         if args.events:
             for event in acc.take_events():
-                sys.stdout.buffer.write(msgspec.json.encode(event) + b"\n")
+                write(msgspec.json.encode(event) + b"\n")
+    except BrokenPipeError:
+        raise  # the output's reader left: not a read error
     except OSError as exc:
         print(f"chunkagg: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -185,11 +242,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     # msgspec writes integers of any size (a "created" past 64 bits), where orjson refuses.
     out = completion.to_json()
-    sys.stdout.buffer.write((msgspec.json.format(out, indent=2) if args.pretty else out) + b"\n")
+    write((msgspec.json.format(out, indent=2) if args.pretty else out) + b"\n")
+    _flush()
     inner = acc.inner if isinstance(acc, AutoAccumulator) else acc
     for disagreement in getattr(inner, "disagreements", ()):
         # The final payload won; what the deltas built is still worth a look.
         print(f"chunkagg: {args.file}: warning: {disagreement} (kept)", file=sys.stderr)
+    if isinstance(inner, ResponseAccumulator) and inner.terminal is None:
+        print(
+            f"chunkagg: {args.file}: warning: the stream ended before its terminal event "
+            "(response.completed, .incomplete or .failed): the response is what its events "
+            "built",
+            file=sys.stderr,
+        )
     if args.stats:
         print(
             f"chunkagg: {chunks} chunks, {size} bytes, {acc.event_count} events, "

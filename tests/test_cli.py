@@ -123,3 +123,57 @@ def test_progress_line_on_a_terminal_only(tmp_path: Path) -> None:
         [sys.executable, "-m", "chunkagg", path], capture_output=True, check=True, timeout=120
     )
     assert piped.stderr == b""
+
+
+def test_a_reader_that_leaves_stops_it_quietly(tmp_path: Path) -> None:
+    """``chunkagg FILE --events | head -n1``: the pipe closes early; no traceback, exit 1."""
+    event = b"data: " + CHUNK % b"x" + b"\n\n"
+    path = _write(tmp_path, "long.sse", event * 20_000)  # about 1 MB of events out
+    child = subprocess.Popen(
+        [sys.executable, "-m", "chunkagg", path, "--events"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    assert json.loads(child.stdout.readline())["type"] == "ContentDelta"
+    child.stdout.close()
+    err = child.stderr.read()
+    child.stderr.close()
+    assert child.wait(timeout=60) == 1
+    assert b"Traceback" not in err and b"Exception ignored" not in err, err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("flags", [[], ["--events"]])
+def test_output_that_cannot_be_written_is_a_message(flags: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "chunkagg", str(EXAMPLE), *flags],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        "chunkagg: cannot write the output: No space left on device"
+    ]
+
+
+def test_closed_stdout_is_a_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main([str(EXAMPLE)]) == 2
+    assert "cannot write the output: standard output is closed" in capsys.readouterr().err
+
+
+def test_a_responses_stream_cut_before_its_end_is_a_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cut = Path(__file__).parent / "synthetic" / "responses" / "cut.sse"
+    assert main([str(cut)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["status"] == "in_progress"
+    assert "warning: the stream ended before its terminal event" in err
+    assert main([str(cut.with_name("plain_text.sse"))]) == 0
+    assert "warning" not in capsys.readouterr().err
