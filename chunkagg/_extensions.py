@@ -565,6 +565,32 @@ class _Details:
         self.by_index: dict[int, _Detail] = {}
 
     def add(self, value: Any) -> int:
+        if type(value) is list and len(value) == 1:
+            # The common chunk (OpenRouter): one more fragment of a detail already open, of the
+            # declared class, text only. The general loop below gives the same.
+            item = value[0]
+            if type(item) is ReasoningDetail and item.summary is None and item.data is None:
+                index = item.index
+                detail = self.by_index.get(index) if type(index) is int else None
+                if detail is not None:
+                    size = 0
+                    text = item.text
+                    if text is not None:
+                        kept = detail.text
+                        if type(kept) is _Text:
+                            kept.append(text)
+                        else:
+                            detail.text = _Text((text,))
+                        size = len(text)
+                    if item.type and not detail.type:
+                        detail.type = item.type
+                    if item.signature and not detail.signature:
+                        detail.signature = item.signature
+                    if item.id and not detail.id:
+                        detail.id = item.id
+                    if item.format and not detail.format:
+                        detail.format = item.format
+                    return size
         size = 0
         for item in value if type(value) is list else (value,):
             is_struct = isinstance(item, ReasoningDetail)
