@@ -549,8 +549,12 @@ class _Merger:
         index = self._output_index(ev)
         old = self.items.get(index)
         if old is not None:
-            self._compare(("output", index), old.build(), value, ev)
-        self._set_item(index, value)
+            # An announcement after events that built the item (sent late, or twice): what
+            # streamed into it stays; only the keys known before are compared.
+            self._compare(("output", index), old.value, value, ev)
+        item = self._set_item(index, value)
+        if old is not None:
+            item.content, item.summary, item.strings = old.content, old.summary, old.strings
 
     def on_item_done(self, ev: ResponseEvent) -> None:
         if ev.item is None:
@@ -597,9 +601,12 @@ class _Merger:
         item = self._item(index, ev, _kind_of(kind) if type(kind) is str else "message")
         parts = item.parts(field)
         old = parts.get(sub)
+        part = parts[sub] = _Part(copy(value))
         if old is not None:
-            self._compare(("output", index, field, sub), old.build(), value, ev)
-        parts[sub] = _Part(copy(value))
+            # As for a late item: what streamed into the part stays.
+            self._compare(("output", index, field, sub), old.value, value, ev)
+            part.text, part.refusal = old.text, old.refusal
+            part.logprobs, part.annotations = old.logprobs, old.annotations
 
     def on_part_done(self, ev: ResponseEvent, field: _Field = "content") -> None:
         value = self._object(ev.part, "part", ev)

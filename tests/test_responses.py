@@ -494,6 +494,37 @@ def test_events_after_the_terminal_are_errors_and_change_nothing() -> None:
         assert [u.delta for u in updates if isinstance(u, OutputTextDelta)][-1] != "x"
 
 
+def test_an_announcement_after_the_deltas_keeps_what_streamed() -> None:
+    """``output_item.added`` or ``content_part.added`` sent late (after deltas for its place)
+    or twice (after some deltas): the text that streamed stays in the result, whole and byte
+    by byte; only a contradicting announced key is a disagreement."""
+    events = _events("plain_text")
+    kinds = [e["type"] for e in events]
+    added = kinds.index("response.output_item.added")
+    part = kinds.index("response.content_part.added")
+    first_delta = kinds.index("response.output_text.delta")
+    cut = kinds.index("response.output_text.done")  # no restatement: only the deltas tell
+    text = "".join(e["delta"] for e in events[:cut] if e["type"] == "response.output_text.delta")
+    late = [*events[:added], *events[part + 1 : first_delta + 3], events[added], events[part]]
+    late += events[first_delta + 3 : cut]
+    twice = [
+        *events[: first_delta + 3],
+        events[added],
+        events[part],
+        *events[first_delta + 3 : cut],
+    ]
+    for name, stream in (("late", late), ("twice", twice)):
+        for split in ("whole", "bytewise"):
+            result, acc = _merge(_sse(stream), split)
+            assert result["output"][0]["content"][0]["text"] == text, (name, split)
+            assert acc.disagreements == [], (name, split)
+    other = json.loads(json.dumps(events[added]))
+    other["item"]["role"] = "user"
+    result, acc = _merge(_sse([*events[: first_delta + 3], other, *events[first_delta + 3 : cut]]))
+    assert result["output"][0]["content"][0]["text"] == text
+    assert [(d.path, d.sent) for d in acc.disagreements] == [("output[0].role", "user")]
+
+
 def test_a_second_response_with_another_id_is_a_disagreement() -> None:
     events = _events("plain_text")
     other = json.loads(json.dumps(events[1]))
