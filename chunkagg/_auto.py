@@ -23,7 +23,7 @@ from ._response_models import Response, ResponseEvent
 from ._responses import ResponseAccumulator
 from ._stream import DEFAULT_MAX_EVENT_SIZE, _not_bytes
 
-__all__ = ["ApiName", "AutoAccumulator", "detect"]
+__all__ = ["ACCUMULATORS", "ApiName", "AutoAccumulator", "detect"]
 
 ApiName = Literal["chat", "completions", "responses"]
 
@@ -84,6 +84,12 @@ def _field(value: Any, key: str) -> Any:
 Chunk = ResponseBody2 | CompletionChunk | ResponseEvent
 Result = ChatCompletion | TextCompletion | Response
 _Inner = Accumulator | CompletionAccumulator | ResponseAccumulator
+# Each format's accumulator, by the name detect() gives it.
+ACCUMULATORS: dict[ApiName, type[_Inner]] = {
+    "chat": Accumulator,
+    "completions": CompletionAccumulator,
+    "responses": ResponseAccumulator,
+}
 
 
 class AutoAccumulator:
@@ -150,11 +156,7 @@ class AutoAccumulator:
         inner = self._inner
         if inner is None:
             return None
-        if isinstance(inner, CompletionAccumulator):
-            return "completions"
-        if isinstance(inner, ResponseAccumulator):
-            return "responses"
-        return "chat"
+        return next(api for api, cls in ACCUMULATORS.items() if type(inner) is cls)
 
     @property
     def inner(self) -> _Inner | None:
@@ -282,15 +284,7 @@ class AutoAccumulator:
         return self._told(scout)
 
     def _commit(self, api: ApiName) -> _Inner:
-        options = self._options
-        inner: _Inner
-        if api == "completions":
-            inner = CompletionAccumulator(**options)
-        elif api == "responses":
-            inner = ResponseAccumulator(**options)
-        else:
-            inner = Accumulator(**options)
-        self._inner = inner
+        inner = self._inner = ACCUMULATORS[api](**self._options)
         self._scout = None
         return inner
 

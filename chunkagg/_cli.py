@@ -18,9 +18,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from ._accumulator import Accumulator
-from ._auto import AutoAccumulator
-from ._completions import CompletionAccumulator
+from ._auto import ACCUMULATORS, AutoAccumulator
 from ._errors import ChunkAggError, ChunkError, EmptyStreamError
 from ._responses import ResponseAccumulator
 from ._stream import SupportsAccumulate
@@ -96,13 +94,8 @@ _Acc = SupportsAccumulate[Any, Any]
 
 def _accumulator(args: argparse.Namespace) -> _Acc:
     options: dict[str, Any] = {"format": "ndjson" if args.ndjson else "auto", "track": args.events}
-    if args.api == "chat":
-        return Accumulator(**options)
-    if args.api == "completions":
-        return CompletionAccumulator(**options)
-    if args.api == "responses":
-        return ResponseAccumulator(**options)
-    return AutoAccumulator(**options)
+    cls = ACCUMULATORS.get(args.api, AutoAccumulator)
+    return cls(**options)
 
 
 class _OutputError(Exception):

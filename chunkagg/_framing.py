@@ -468,11 +468,13 @@ class Framer:
         # CR or LF, so when the only line endings are the event boundaries, splitting on
         # sep + "data: " yields exactly the payloads. (On the CRLF path every byte was already
         # found to be CRLF-only as it arrived, so counting LFs is enough there too.)
-        payloads = region[6 : -len(sep)].split(sep + b"data: ")
-        lines = region.count(b"\n")
+        # A region of another shape (a Responses stream's "event:" lines) is not split for it.
+        payloads = (
+            region[6 : -len(sep)].split(sep + b"data: ") if region.startswith(b"data: ") else ()
+        )
         if (
-            region.startswith(b"data: ")
-            and lines == 2 * len(payloads)
+            payloads
+            and region.count(b"\n") == 2 * len(payloads)
             and (len(region) <= self._max or max(map(len, payloads)) <= self._max)
         ):
             self.frames.append((batch, self._base, payloads))

@@ -1015,23 +1015,6 @@ class _EventFramer(Framer):
 
     __slots__ = ()
 
-    def _feed_fast(self, sep: bytes, batch: int) -> None:
-        # Framer's fast path first checks whether every event is one "data:" line, which costs
-        # a copy and a split of the region; a region that starts with "event: " is not.
-        buf = self._buf
-        cut = buf.rfind(b"\n\n", self._scan) if batch == BATCH else -1
-        if cut < 0 or not buf.startswith(b"event: "):
-            super()._feed_fast(sep, batch)
-            return
-        end = cut + 2
-        self._split_events(bytes(buf[:end]), self._base)
-        del buf[:end]
-        self._base += end
-        self._scan = 0
-        if len(buf) > self._cap:
-            self._to_lines()
-            self._feed_lines(final=False)
-
     def _split_events(self, region: bytes, offset: int) -> None:
         if not (self._same_name(region, offset) or self._two_lines(region, offset)):
             super()._split_events(region, offset)
