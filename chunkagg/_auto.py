@@ -21,7 +21,7 @@ from ._merge import DEFAULT_MAX_TEXT_SIZE
 from ._models import ChatCompletion, ResponseBody2
 from ._response_models import Response, ResponseEvent
 from ._responses import ResponseAccumulator
-from ._stream import DEFAULT_MAX_EVENT_SIZE, _not_bytes
+from ._stream import DEFAULT_MAX_EVENT_SIZE, _not_bytes, _unwrap
 
 __all__ = ["ACCUMULATORS", "ApiName", "AutoAccumulator", "detect"]
 
@@ -215,13 +215,10 @@ class AutoAccumulator:
         yet, the chunk decides it (chat when it does not tell)."""
         inner = self._inner
         if inner is None:
-            api = detect(chunk)
-            if api is None and not isinstance(chunk, Mapping):
-                data = getattr(chunk, "data", None)  # an SSE event object: its JSON tells
-                if isinstance(data, str | bytes | bytearray):
-                    data = _json_object(data)
-                if data is not None:
-                    api = detect(data)
+            data, _ = _unwrap(chunk)  # an SSE event object: what it holds tells
+            if isinstance(data, str | bytes | bytearray):
+                data = _json_object(data)
+            api = detect(data)
             if self._held:  # bytes were fed first: the format they tell, and they go first
                 self._release(self._told_at_end() or api or "chat")
                 assert self._inner is not None
