@@ -1,13 +1,17 @@
-"""The README's Python examples run, against the local SSE server where they need one.
+"""The Python examples of the README and of every docs page run, against the local SSE server.
 
-Every ```` ```python ```` block of README.md is collected with the heading it sits under, and run
-by that heading's runner in ``RUNNERS``. The runner supplies the names the example leaves to the
-reader (``byte_pieces``, ``url``, ``request``, ``headers``, ``response``, ``client``...), all
-aimed at the local SSE server, and checks what the example produced against the fixture's
-expected completion. A block under a heading without a runner fails: a new example must come
-with a way to run it. Blocks may use top-level ``await`` (run as the body of a coroutine).
+Every ```` ```python ```` block of README.md and of ``docs/**/*.md`` is collected with its page
+and the heading it sits under, and run by that page and heading's runner in ``RUNNERS``. The
+runner supplies the names the example leaves to the reader (``byte_pieces``, ``url``,
+``request``, ``headers``, ``response``, ``client``...), all aimed at the local SSE server, and
+checks what the example produced against the fixture's expected result. A block under a heading
+without a runner fails: a new example must come with a way to run it; a runner whose heading is
+gone fails too. Blocks may use top-level ``await`` (run as the body of a coroutine). Blocks in
+other languages (``sh``, ``json``, ``text``) are not run.
 
-The README's API table is checked too: every name it lists exists.
+Also checked: every name the API table (``docs/api/index.md``) lists exists; the API reference
+pages document every public name, through the package only; no example prints ``to_json()``'s
+bytes as if they were text; the README's links lead to files that exist.
 """
 
 from __future__ import annotations
@@ -32,24 +36,34 @@ from helpers import FIXTURES, canonical, choice, chunk, split_feeds, sse
 
 import chunkagg
 
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+# Every page whose examples run: the README, then the docs pages (a subfolder's pages too).
+PAGES = [README, *sorted(DOCS.rglob("*.md"))]
+API_TABLE = DOCS / "api" / "index.md"
 MESSAGES: list[Any] = [{"role": "user", "content": "Hi"}]
 TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
 class Block:
+    page: str  # the page's path from the repository root: "README.md", "docs/errors.md"
     heading: str
-    line: int  # 1-based line of the code's first line in README.md
+    line: int  # 1-based line of the code's first line in the page
     code: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.page, self.heading)
 
     @property
     def id(self) -> str:
         slug = re.sub(r"[^a-z0-9]+", "-", self.heading.lower()).strip("-")
-        return f"L{self.line}-{slug}"
+        return f"{self.page}:L{self.line}-{slug}"
 
 
-def readme_blocks(text: str) -> list[Block]:
+def page_blocks(page: str, text: str) -> list[Block]:
     """Every ```` ```python ```` block of ``text`` with the nearest heading above it."""
     blocks: list[Block] = []
     heading = ""
@@ -63,7 +77,7 @@ def readme_blocks(text: str) -> list[Block]:
             while not lines[end].startswith("```"):
                 end += 1
             if lang == "python":
-                blocks.append(Block(heading, i + 2, "\n".join(lines[i + 1 : end]) + "\n"))
+                blocks.append(Block(page, heading, i + 2, "\n".join(lines[i + 1 : end]) + "\n"))
             i = end + 1
             continue
         if line.startswith("#"):
@@ -72,12 +86,24 @@ def readme_blocks(text: str) -> list[Block]:
     return blocks
 
 
-BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
+def _page_name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+BLOCKS = [
+    block
+    for path in PAGES
+    for block in page_blocks(_page_name(path), path.read_text(encoding="utf-8"))
+]
 
 
 def _compile(block: Block) -> CodeType:
+    # The file name and line make a failing example's traceback point into its page.
     code: CodeType = compile(
-        block.code, f"{README}:{block.line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        block.code,
+        f"{ROOT / block.page}:{block.line}",
+        "exec",
+        flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
     )
     return code
 
@@ -267,11 +293,11 @@ def run_errors(block: Block, ctx: Context) -> None:
     acc = chunkagg.Accumulator()
     acc.feed(sse(chunk(choice(0, content="Hel")), done=False))
     data = b'event: error\ndata: {"error": {"message": "overloaded", "code": 529}}\n\n'
-    log = logging.getLogger("readme-example")
-    ctx.caplog.set_level(logging.WARNING, logger="readme-example")
+    log = logging.getLogger("docs-example")
+    ctx.caplog.set_level(logging.WARNING, logger="docs-example")
     namespace = run_block(block, {**ctx.names(), "acc": acc, "data": data, "log": log})
     assert namespace["partial"].choices[0].message.content == "Hel"
-    assert [r.getMessage() for r in ctx.caplog.records if r.name == "readme-example"] == [
+    assert [r.getMessage() for r in ctx.caplog.records if r.name == "docs-example"] == [
         "server error 529: overloaded"
     ]
 
@@ -292,25 +318,37 @@ def _format_expected(name: str) -> Any:
     return canonical(json.loads((SYNTHETIC / f"{name}.expected.json").read_bytes()))
 
 
-class Replays:
-    """A ``response`` that streams the next of several replays at each ``iter_bytes()``."""
-
-    def __init__(self, *replays: Replay) -> None:
-        self.replays = list(replays)
-
-    def iter_bytes(self) -> Iterator[bytes]:
-        return self.replays.pop(0).iter_bytes()
-
-
-def run_other_formats(block: Block, ctx: Context) -> None:
-    response = Replays(_format_replay(ctx, COMPLETIONS), _format_replay(ctx, RESPONSES))
+def run_text_completion(block: Block, ctx: Context) -> None:
+    """A legacy completions example: ``response`` streams a ``text_completion`` (n=2, logprobs);
+    the example leaves the result in ``completion``."""
+    response = _format_replay(ctx, COMPLETIONS)
     namespace = run_block(block, {**ctx.names(), "response": response})
-    completion, result = namespace["completion"], namespace["result"]
+    completion = namespace["completion"]
     assert isinstance(completion, chunkagg.TextCompletion)
-    assert isinstance(result, chunkagg.Response)
     assert canonical(completion) == _format_expected(COMPLETIONS)
+
+
+def run_response(block: Block, ctx: Context) -> None:
+    """A Responses API example: ``response`` streams ``response.*`` events; the example leaves
+    the result in ``result``."""
+    response = _format_replay(ctx, RESPONSES)
+    namespace = run_block(block, {**ctx.names(), "response": response})
+    result = namespace["result"]
+    assert isinstance(result, chunkagg.Response)
     assert canonical(result) == _format_expected(RESPONSES)
-    assert response.replays == []
+
+
+def run_any_response(block: Block, ctx: Context) -> None:
+    """An example that takes any of the three formats into ``result``: run once per format."""
+    chat = Replay(f"{ctx.sse_url}/v1/chat/completions", {"model": ctx.fixture})
+    for response, kind, expected in [
+        (chat, chunkagg.ChatCompletion, ctx.expected),
+        (_format_replay(ctx, COMPLETIONS), chunkagg.TextCompletion, _format_expected(COMPLETIONS)),
+        (_format_replay(ctx, RESPONSES), chunkagg.Response, _format_expected(RESPONSES)),
+    ]:
+        namespace = run_block(block, {**ctx.names(), "response": response})
+        assert isinstance(namespace["result"], kind)
+        assert canonical(namespace["result"]) == expected
 
 
 def run_any_format(block: Block, ctx: Context) -> None:
@@ -330,40 +368,65 @@ def run_any_format(block: Block, ctx: Context) -> None:
     assert b"".join(namespace["forwarded"]) == sent
 
 
-# The heading of each of the README's Python examples: how to run it, against which fixture.
-# The README's bundled example stream (examples/stream.sse) is FIXTURE: n=3, interleaved.
+# Each Python example's page and heading: how to run it, against which fixture. The bundled
+# example stream (examples/stream.sse) is FIXTURE: n=3, interleaved.
 FIXTURE = "openai-python/a491adda08c3"
 TOOLS_FIXTURE = "openai-go/mockResponseBody"  # content, then a tool call
-RUNNERS: dict[str, tuple[Runner, str]] = {
-    "Plain bytes": (run_completion, FIXTURE),
-    "httpx": (run_completion, FIXTURE),
-    "The openai SDK's raw response": (run_completion, FIXTURE),
-    "One line: `accumulate`, `aaccumulate`, `ChunkStream`": (run_completion, FIXTURE),
-    "Live UIs: events and tool arguments as they stream": (run_live_ui, TOOLS_FIXTURE),
-    "Chunks you framed yourself": (run_framed_yourself, FIXTURE),
-    "The Orq SDK": (run_completion, FIXTURE),
-    "Relaying a stream: `Relay`, `AsyncRelay`": (run_relay, FIXTURE),
-    "Errors": (run_errors, FIXTURE),
-    "Legacy completions and the Responses API": (run_other_formats, FIXTURE),
-    "Any of the three: `AutoAccumulator`, and `accumulator=`": (run_any_format, FIXTURE),
+USAGE = "docs/usage"
+RUNNERS: dict[tuple[str, str], tuple[Runner, str]] = {
+    ("README.md", "Chat completions"): (run_completion, FIXTURE),
+    ("README.md", "Legacy completions"): (run_text_completion, FIXTURE),
+    ("README.md", "The Responses API"): (run_response, FIXTURE),
+    ("README.md", "Any of the three, in one line"): (run_any_response, FIXTURE),
+    (f"{USAGE}/plain-bytes.md", "Plain bytes"): (run_completion, FIXTURE),
+    (f"{USAGE}/httpx.md", "httpx"): (run_completion, FIXTURE),
+    (f"{USAGE}/openai-sdk.md", "The openai SDK's raw response"): (run_completion, FIXTURE),
+    (f"{USAGE}/helpers.md", "One line: `accumulate`, `aaccumulate`, `ChunkStream`"): (
+        run_completion,
+        FIXTURE,
+    ),
+    (f"{USAGE}/helpers.md", "What the sources may yield"): (run_completion, FIXTURE),
+    (f"{USAGE}/orq-sdk.md", "The Orq SDK"): (run_completion, FIXTURE),
+    (f"{USAGE}/orq-sdk.md", "The raw bytes of the same endpoint"): (run_completion, FIXTURE),
+    (f"{USAGE}/live-ui.md", "Live UIs: events and tool arguments as they stream"): (
+        run_live_ui,
+        TOOLS_FIXTURE,
+    ),
+    (f"{USAGE}/framed-yourself.md", "Chunks you framed yourself"): (run_framed_yourself, FIXTURE),
+    (f"{USAGE}/relays.md", "Relaying a stream: `Relay`, `AsyncRelay`"): (run_relay, FIXTURE),
+    (f"{USAGE}/other-formats.md", "Legacy completions"): (run_text_completion, FIXTURE),
+    (f"{USAGE}/other-formats.md", "The Responses API"): (run_response, FIXTURE),
+    (f"{USAGE}/auto.md", "Any of the three: `AutoAccumulator`, and `accumulator=`"): (
+        run_any_format,
+        FIXTURE,
+    ),
+    ("docs/errors.md", "Catch, log, go on"): (run_errors, FIXTURE),
 }
 
 
-def test_readme_has_examples() -> None:
-    assert len(BLOCKS) >= 5
-    assert {"Plain bytes", "httpx", "The openai SDK's raw response"} <= {b.heading for b in BLOCKS}
+def test_pages_have_examples() -> None:
+    pages = {block.page for block in BLOCKS}
+    assert {"README.md", f"{USAGE}/plain-bytes.md", f"{USAGE}/httpx.md"} <= pages
+    readme = {block.heading for block in BLOCKS if block.page == "README.md"}
+    assert {"Chat completions", "Legacy completions", "The Responses API"} <= readme
+
+
+def test_every_runner_has_an_example() -> None:
+    # A heading renamed or an example moved must take its runner along, or its runner is stale.
+    stale = sorted(set(RUNNERS) - {block.key for block in BLOCKS})
+    assert stale == [], f"runners without an example (renamed heading? moved page?): {stale}"
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
-def test_readme_example(
+def test_docs_example(
     block: Block,
     sse_url: str,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    entry = RUNNERS.get(block.heading)
-    assert entry is not None, f"README.md:{block.line}: no runner for heading {block.heading!r}"
+    entry = RUNNERS.get(block.key)
+    assert entry is not None, f"{block.page}:{block.line}: no runner for heading {block.heading!r}"
     runner, fixture = entry
     closers: list[Callable[[], None]] = []
     try:
@@ -373,15 +436,23 @@ def test_readme_example(
             close()
 
 
+@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
+def test_examples_decode_to_json_before_printing(block: Block) -> None:
+    # to_json() returns bytes: printed as is, it shows b'...'.
+    for number, line in enumerate(block.code.splitlines(), block.line):
+        if "print(" in line and ".to_json()" in line:
+            assert ".to_json().decode()" in line, f"{block.page}:{number} prints bytes: {line}"
+
+
 def _api_table(text: str) -> list[str]:
-    """The first cell of each row of the README's API table."""
-    section = text.split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    """The first cell of each row of the API table (its "At a glance" section)."""
+    section = text.split("\n## At a glance\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return [row[2:].split(" | ", 1)[0] for row in rows]
 
 
-def test_readme_api_table_names_exist() -> None:
-    cells = _api_table(README.read_text(encoding="utf-8"))
+def test_api_table_names_exist() -> None:
+    cells = _api_table(API_TABLE.read_text(encoding="utf-8"))
     assert cells
     params = set(inspect.signature(chunkagg.Accumulator).parameters)
     missing = []
@@ -393,4 +464,32 @@ def test_readme_api_table_names_exist() -> None:
         if cell.startswith("`Accumulator("):
             listed = set(re.findall(r"(\w+)=", cell))
             missing += sorted(f"Accumulator({p}=)" for p in listed - params)
-    assert missing == [], f"README API table names what chunkagg lacks: {missing}"
+    assert missing == [], f"the API table names what chunkagg lacks: {missing}"
+
+
+def test_api_reference_documents_every_public_name_through_the_package() -> None:
+    # mkdocstrings renders `::: chunkagg.NAME`; the private modules under the package move, so
+    # a page names the package only, and every public name has its entry, once.
+    identifiers = [
+        identifier
+        for page in sorted((DOCS / "api").glob("*.md"))
+        for identifier in re.findall(r"^::: (\S+)", page.read_text(encoding="utf-8"), re.M)
+    ]
+    private = [i for i in identifiers if not re.fullmatch(r"chunkagg\.\w+", i)]
+    assert private == [], f"API pages name what is not a public name of chunkagg: {private}"
+    names = [i.removeprefix("chunkagg.") for i in identifiers]
+    assert sorted(set(names)) == sorted(names), "a name documented twice"
+    public = set(chunkagg.__all__) - {"__version__"}
+    assert set(names) == public, (
+        f"undocumented: {sorted(public - set(names))}; not public: {sorted(set(names) - public)}"
+    )
+
+
+def test_readme_links_lead_to_files() -> None:
+    # The docs pages' links are checked by `mkdocs build --strict`; the README's here.
+    text = README.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    local = [t.split("#", 1)[0] for t in targets if not re.match(r"[a-z]+:", t)]
+    assert local
+    missing = sorted(t for t in local if not (ROOT / t).exists())
+    assert missing == [], f"README links to files that do not exist: {missing}"
