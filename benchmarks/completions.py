@@ -40,7 +40,7 @@ from typing import Any
 
 import msgspec
 
-from chunkagg._completion_models import TextCompletion
+from chunkagg._completions import TextCompletion
 from chunkagg._completions import CompletionAccumulator
 
 from ._consumers import Floor

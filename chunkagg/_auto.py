@@ -8,24 +8,19 @@ byte offsets and every guarantee are that accumulator's own. Must not know any f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import msgspec
 
-from ._accumulator import Accumulator
-from ._completion_models import CompletionChunk, TextCompletion
-from ._completions import CompletionAccumulator
-from ._framing import BATCH, BATCH_CRLF, BATCH_NDJSON, DATA, TAIL, Format, Framer
-from ._merge import DEFAULT_MAX_TEXT_SIZE
-from ._models import ChatCompletion, ResponseBody2
-from ._response_models import Response, ResponseEvent
-from ._responses import ResponseAccumulator
-from ._stream import DEFAULT_MAX_EVENT_SIZE, _not_bytes, _unwrap
+from ._chat import Accumulator, ChatCompletion, ResponseBody2
+from ._completions import CompletionAccumulator, CompletionChunk, TextCompletion
+from ._core.detect import ApiName, api_of
+from ._core.framing import BATCH, BATCH_CRLF, BATCH_NDJSON, DATA, TAIL, Format, Framer
+from ._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE
+from ._core.stream import not_bytes, unwrap
+from ._responses import Response, ResponseAccumulator, ResponseEvent
 
 __all__ = ["ACCUMULATORS", "ApiName", "AutoAccumulator", "detect"]
-
-ApiName = Literal["chat", "completions", "responses"]
 
 _json = msgspec.json.Decoder()
 _FRAMES = (DATA, TAIL)
@@ -54,31 +49,7 @@ def detect(event: Any) -> ApiName | None:
         return "completions"
     if isinstance(event, ResponseEvent):
         return "responses"
-    kind = _field(event, "object")
-    if kind in ("chat.completion.chunk", "chat.completion"):
-        return "chat"
-    if kind == "text_completion":
-        return "completions"
-    if kind == "response":
-        return "responses"
-    kind = _field(event, "type")
-    if isinstance(kind, str) and (kind == "error" or kind.startswith("response.")):
-        return "responses"
-    choices = _field(event, "choices")
-    if isinstance(choices, list | tuple) and choices:
-        first = choices[0]
-        if _field(first, "delta") is not None or _field(first, "message") is not None:
-            return "chat"
-        if _field(first, "text") is not None:
-            return "completions"
-    return None
-
-
-def _field(value: Any, key: str) -> Any:
-    """``value[key]`` of a mapping, ``value.key`` of a model; ``None`` when absent."""
-    if isinstance(value, Mapping):
-        return value.get(key)
-    return getattr(value, key, None)
+    return api_of(event)
 
 
 Chunk = ResponseBody2 | CompletionChunk | ResponseEvent
@@ -199,7 +170,7 @@ class AutoAccumulator:
             # One of three lists, each of its format's chunks: a list of the union to the reader.
             return cast("list[Chunk]", inner.feed(data))
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise TypeError(_not_bytes("feed()", data))
+            raise TypeError(not_bytes("feed()", data))
         scout = self._scout
         assert scout is not None  # dropped only once a format is chosen
         piece = data if isinstance(data, bytes) else bytes(data)
@@ -215,7 +186,7 @@ class AutoAccumulator:
         yet, the chunk decides it (chat when it does not tell)."""
         inner = self._inner
         if inner is None:
-            data, _ = _unwrap(chunk)  # an SSE event object: what it holds tells
+            data, _ = unwrap(chunk)  # an SSE event object: what it holds tells
             if isinstance(data, str | bytes | bytearray):
                 data = _json_object(data)
             api = detect(data)

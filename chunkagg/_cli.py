@@ -19,9 +19,9 @@ from typing import Any, BinaryIO
 import msgspec
 
 from ._auto import ACCUMULATORS, AutoAccumulator
+from ._core.stream import SupportsAccumulate
 from ._errors import ChunkAggError, ChunkError, EmptyStreamError
 from ._responses import ResponseAccumulator
-from ._stream import SupportsAccumulate
 
 __all__ = ["main"]
 
@@ -275,7 +275,7 @@ def _hint(exc: ChunkAggError) -> str:
     ):
         if isinstance(exc, ChunkError) and name in exc.reason:
             return f"read it with --api {api}, or without --api to let the first event tell"
-    if isinstance(exc, ChunkError) and "none of a chunk's keys" in exc.reason:
+    if isinstance(exc, ChunkError) and "include none that a" in exc.reason:
         return (
             "that JSON is not a chat completion, legacy completion or Responses API chunk "
             "(an error body of another API?)"

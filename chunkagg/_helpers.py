@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from ._accumulator import Accumulator
+from ._chat import Accumulator, ChatCompletion, ResponseBody2
+from ._core.stream import SupportsAccumulate
 from ._errors import ChunkAggError, EmptyStreamError
-from ._models import ChatCompletion, ResponseBody2
-from ._stream import SupportsAccumulate
 
 __all__ = ["AsyncChunkStream", "ChunkStream", "aaccumulate", "accumulate"]
 

@@ -32,10 +32,10 @@ from collections.abc import (
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, overload
 
+from ._chat import ChatCompletion
+from ._core.stream import SupportsAccumulate
 from ._errors import ChunkAggError
 from ._helpers import accumulator_for
-from ._models import ChatCompletion
-from ._stream import SupportsAccumulate
 
 __all__ = ["AsyncRelay", "Relay", "RelayResult"]
 

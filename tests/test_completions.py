@@ -58,7 +58,7 @@ from chunkagg import (
     Usage,
     UsageReceived,
 )
-from chunkagg._completion_models import CompletionChunk, TextCompletion
+from chunkagg._completions import CompletionChunk, TextCompletion
 from chunkagg._completions import (
     CompletionAccumulator,
     CompletionEvent,
@@ -593,7 +593,7 @@ def test_a_chat_chunk_is_refused_with_the_right_accumulator_named() -> None:
     with pytest.raises(EmptyStreamError):
         acc.finalize()
     responses = {"type": "response.output_text.delta", "delta": "Hi", "sequence_number": 3}
-    with pytest.raises(ChunkError, match="none of a chunk's keys"):
+    with pytest.raises(ChunkError, match="include none that a chunk has"):
         CompletionAccumulator().add(responses)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import warnings
 from typing import Any
 
 import msgspec
@@ -19,12 +20,13 @@ from chunkagg import (
     Event,
     ReasoningDelta,
     RefusalDelta,
+    ResponseAccumulator,
     ToolCallArgumentsDelta,
     ToolCallDone,
     ToolCallStarted,
     UsageReceived,
 )
-from chunkagg._events import TrackingMerger
+from chunkagg._chat.events import TrackingMerger
 
 
 def events_of(
@@ -314,8 +316,12 @@ def test_arguments_after_finish_reason_bring_a_second_done() -> None:
     assert done[-1].arguments == calls[0].function.arguments
 
 
-def test_without_jiter_track_says_why_parsed_stays_none(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_jiter_track_says_why_parsed_stays_none_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import builtins
+
+    from chunkagg._core.events import load_partial
 
     real_import = builtins.__import__
 
@@ -325,8 +331,20 @@ def test_without_jiter_track_says_why_parsed_stays_none(monkeypatch: pytest.Monk
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_jiter)
-    with pytest.warns(UserWarning, match="jiter is not installed.*chunkagg\\[parse\\]"):
-        acc = Accumulator(track=True)
-    acc.feed(sse(chunk(choice(tool_calls=[tool(0, id="a", name="f", args='{"x": "' + "y" * 64)]))))
-    deltas = [e for e in acc.take_events() if isinstance(e, ToolCallArgumentsDelta)]
-    assert deltas and all(d.parsed is None for d in deltas)
+    load_partial.cache_clear()  # as in a fresh process
+    try:
+        with pytest.warns(UserWarning, match="jiter is not installed.*chunkagg\\[parse\\]"):
+            acc = Accumulator(track=True)
+        # Once per process, not once per accumulator or per call site.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            other = ResponseAccumulator(track=True)
+            Accumulator(track=True)
+        acc.feed(
+            sse(chunk(choice(tool_calls=[tool(0, id="a", name="f", args='{"x": "' + "y" * 64)])))
+        )
+        deltas = [e for e in acc.take_events() if isinstance(e, ToolCallArgumentsDelta)]
+        assert deltas and all(d.parsed is None for d in deltas)
+        assert other.take_events() == []
+    finally:
+        load_partial.cache_clear()

@@ -36,7 +36,7 @@ from chunkagg import (
     LimitExceededError,
     ResponseBody2,
 )
-from chunkagg._framing import Framer
+from chunkagg._core.framing import Framer
 
 BOM = b"\xef\xbb\xbf"
 

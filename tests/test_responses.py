@@ -46,7 +46,7 @@ from chunkagg import (
     LimitExceededError,
     StreamError,
 )
-from chunkagg._response_models import (
+from chunkagg._responses import (
     Disagreement,
     FunctionCallArgumentsDelta,
     FunctionCallDone,
@@ -817,7 +817,7 @@ def test_empty_cut_and_foreign_streams() -> None:
         ResponseAccumulator().finalize()
     chat = b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n'
     acc = ResponseAccumulator()
-    with pytest.raises(ChunkError, match="none of a chunk's keys"):
+    with pytest.raises(ChunkError, match="include none that an event has"):
         acc.feed(chat)
     with pytest.raises(EmptyStreamError):
         acc.finalize()
@@ -967,7 +967,7 @@ def test_add_takes_a_response_event_and_refuses_what_is_not_one() -> None:
     acc = ResponseAccumulator()
     with pytest.raises(TypeError):
         acc.add(b"data: {}")
-    with pytest.raises(ChunkError, match="none of a chunk's keys"):
+    with pytest.raises(ChunkError, match="include none that an event has"):
         acc.add({"id": "chatcmpl", "choices": []})
     with pytest.raises(ChunkError) as caught:
         acc.add({"type": "response.output_text.delta", "output_index": "0", "delta": "x"})

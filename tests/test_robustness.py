@@ -64,7 +64,7 @@ from chunkagg import (
     StreamError,
     decode_chunk,
 )
-from chunkagg._framing import MAX_RETRY
+from chunkagg._core.framing import MAX_RETRY
 
 SETTINGS = settings(
     max_examples=200,

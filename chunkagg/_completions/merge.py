@@ -1,9 +1,9 @@
-"""The legacy completions format: a streamed ``text_completion``'s bytes to one ``TextCompletion``.
+"""Legacy completions chunks to a ``TextCompletion``: the merge of one stream, and its rules.
 
-Owns the format's hooks of ``StreamAccumulator`` (``CompletionAccumulator``), its merge rules and
-its per-chunk hot path. ``_completion_models`` declares the Structs, ``_schema`` decodes chunks
-losslessly, ``_extensions`` merges the keys nobody declared; ``_stream`` owns what every format
-shares (framing, positions, faults, ``[DONE]``). Must not know chat's fields.
+Owns ``CompletionMerger`` (the top-level fields, usage, one ``TextChoiceState`` per choice
+index) and its live-UI twin. ``models`` declares the Structs; the core decodes chunks losslessly
+and merges the keys nobody declared (``.._core.rules``). Must not know bytes, framing, positions
+or chat's fields.
 
 The rules (OpenAI, vLLM, llama.cpp, Ollama and FIM endpoints stream this shape):
 
@@ -28,7 +28,7 @@ The rules (OpenAI, vLLM, llama.cpp, Ollama and FIM endpoints stream this shape):
 A chunk is checked before any of it is merged (indices, the text limit, a chat chunk given to
 the wrong accumulator), and merging cannot fail after that: a bad chunk is rejected whole. The
 state shares nothing mutable with a chunk or a built completion: lists are copied when kept and
-when built, ``top_logprobs`` dicts too, and unknown values are deep-copied (``_extensions``).
+when built, ``top_logprobs`` dicts too, and unknown values are deep-copied (the core's ``rules``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from ._completion_models import (
+from .._core.events import ChoiceFinished, ContentDelta, UsageReceived
+from .._core.models import Number, Usage, detach
+from .._core.rules import APPEND, LAST, Entries, Planner, Rule, merge
+from .._core.rules import build as build_fields
+from .._core.schema import build_output
+from .._core.stream import error_event, stream_error
+from .._errors import ChunkError, LimitExceededError
+from .models import (
     CompletionChunk,
     CompletionChunkChoice,
     CompletionLogprobs,
@@ -47,28 +54,15 @@ from ._completion_models import (
     TextCompletion,
     TextLogprobs,
 )
-from ._errors import ChunkError, LimitExceededError, StreamError
-from ._events import ChoiceFinished, ContentDelta, UsageReceived
-from ._extensions import APPEND, DETAILS, EXECUTED, LAST, Planner, Rule, check_rules, merge
-from ._extensions import build as build_fields
-from ._framing import Format
-from ._merge import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, _detach
-from ._models import ErrorObject, Number, Usage
-from ._schema import ChunkDecoder, build_output
-from ._stream import DEFAULT_MAX_EVENT_SIZE, ChunkAccumulator, _error_event, check_limits
 
-__all__ = [
-    "CompletionAccumulator",
-    "CompletionEvent",
-    "decode_completion_chunk",
-]
+__all__ = ["CORE_FIELDS", "CompletionEvent", "CompletionMerger", "TrackingCompletionMerger"]
 
-# The live events of this format: chat's own, whose shapes fit (see ``take_events``).
+# The live events of this format: those every stream of choices shares (see ``take_events``).
 CompletionEvent = ContentDelta | ChoiceFinished | UsageReceived
 
 # Fields with a rule of their own here: a caller's ``rules`` cannot change theirs. ``delta`` and
-# ``message`` mark a chat chunk (refused, see ``_Plan``).
-_CORE_FIELDS = frozenset(
+# ``message`` mark a chat chunk (refused, see ``CompletionPlan``).
+CORE_FIELDS = frozenset(
     (
         "id",
         "object",
@@ -92,41 +86,9 @@ _CORE_FIELDS = frozenset(
 )
 
 # Rules under which a field keeps growing (``_extensions``): past ``max_text_size``, a chunk
-# carrying such a field is refused like one carrying text.
-_GROWS = frozenset((APPEND, DETAILS, EXECUTED))
-# Keys ``Planner.plan`` leaves to chat's merge (an in-band error, a whole message): unknown keys
-# like any other here, kept by the generic rule.
-_LEFT_OUT = ("error", "message")
 
 
-def decode_completion_chunk(payload: bytes | bytearray | memoryview | str) -> CompletionChunk:
-    """Decode one event's JSON payload into a ``CompletionChunk``, for callers who frame
-    themselves.
-
-    Args:
-        payload: the JSON text of one ``text_completion`` chunk (the part after ``data:``).
-
-    Returns:
-        The typed chunk, with every key it holds (``extra`` lists those chunkagg has no name
-        for).
-
-    Raises:
-        ChunkError: the payload is not JSON, or a field has the wrong type.
-        TypeError: ``payload`` is not bytes-like or ``str``.
-    """
-    if not isinstance(payload, bytes | bytearray | memoryview | str):
-        raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
-    chunk: CompletionChunk = ChunkDecoder(CompletionChunk).decode_or_raise(payload)
-    return chunk
-
-
-# -- merge state ---------------------------------------------------------------------------------
-
-# ``(attribute, JSON key, rule)`` of the unknown keys of one level (``_extensions.Plan``).
-_Entries = tuple[tuple[str, str, int], ...]
-
-
-class _Plan:
+class CompletionPlan:
     """What the merge reads beyond the declared fields in chunks of one derived class: the
     unknown keys of each level (``(attribute, JSON key, rule)``), those of them that grow the
     merged size, and whether the class carries a chat choice's ``delta`` or ``message``."""
@@ -136,29 +98,22 @@ class _Plan:
     def __init__(self, planner: Planner, root: type) -> None:
         classes: Mapping[type, type] = getattr(root, "_classes", {})
         choice = classes.get(CompletionChunkChoice, CompletionChunkChoice)
-        self.top = _entries(planner, root)
-        self.choice = _entries(planner, choice)
-        self.logprobs = _entries(planner, classes.get(CompletionLogprobs, CompletionLogprobs))
+        self.top = planner.plan(root, LAST)
+        self.choice = planner.plan(choice, LAST)
+        self.logprobs = planner.plan(classes.get(CompletionLogprobs, CompletionLogprobs), LAST)
         self.chat = tuple(attr for attr, key, _ in self.choice if key in ("delta", "message"))
         self.grow_top = _growing(self.top)
         self.grow_choice = _growing(self.choice)
         self.grow_logprobs = _growing(self.logprobs)
 
 
-def _entries(planner: Planner, cls: type) -> _Entries:
-    """The unknown keys of ``cls`` with their rules: the caller's, else the known extensions',
-    else "last"."""
-    entries = planner.plan(cls, LAST).entries
-    live: tuple[tuple[str, str], ...] = getattr(cls, "_live", ())
-    left = tuple((attr, key, LAST) for attr, key in live if key in _LEFT_OUT)
-    return entries + left if left else entries
+def _growing(entries: Entries) -> tuple[str, ...]:
+    # Under these rules a field keeps growing: past ``max_text_size``, a chunk carrying such a
+    # field is refused like one carrying text.
+    return tuple(attr for attr, _, rule in entries if rule == APPEND or isinstance(rule, type))
 
 
-def _growing(entries: _Entries) -> tuple[str, ...]:
-    return tuple(attr for attr, _, rule in entries if rule in _GROWS)
-
-
-class _Choice:
+class TextChoiceState:
     """Merge state of one choice. The logprobs lists are ``None`` until a chunk sends one."""
 
     __slots__ = (
@@ -248,12 +203,13 @@ class _Choice:
         )
 
 
-class _Merger:
-    """All merge state of one stream: top-level fields, usage and one ``_Choice`` per index."""
+class CompletionMerger:
+    """All merge state of one stream: top-level fields, usage, a ``TextChoiceState`` per index."""
 
     __slots__ = (
         "choices",
         "created",
+        "events",
         "id",
         "max_choices",
         "max_text_size",
@@ -272,9 +228,10 @@ class _Merger:
         self.max_choices = max_choices
         self.max_text_size = max_text_size
         self.planner = Planner(rules)
-        self.plans: dict[type, _Plan] = {}
+        self.events: list[CompletionEvent] | None = None  # live-UI events, with track=True
+        self.plans: dict[type, CompletionPlan] = {}
         self.text_size = 0  # text characters plus logprob entries, all choices
-        self.choices: dict[int, _Choice] = {}
+        self.choices: dict[int, TextChoiceState] = {}
         self.id: str | None = None
         self.created: Number | str | None = None
         self.model: str | None = None
@@ -282,17 +239,17 @@ class _Merger:
         self.usage: Usage | None = None
         self.top: dict[str, Any] | None = None  # unknown keys of the chunks
 
-    def shape(self, root: type[CompletionChunk]) -> _Plan | None:
+    def shape(self, root: type[CompletionChunk]) -> CompletionPlan | None:
         """What to merge beyond the declared fields in chunks of class ``root``: ``None`` for the
         declared class, whose chunks take the hot path alone."""
         if not root._ext:
             return None
         plan = self.plans.get(root)
         if plan is None:
-            plan = self.plans[root] = _Plan(self.planner, root)
+            plan = self.plans[root] = CompletionPlan(self.planner, root)
         return plan
 
-    def add(self, chunk: CompletionChunk, plan: _Plan | None) -> None:
+    def add(self, chunk: CompletionChunk, plan: CompletionPlan | None) -> None:
         """Merge one chunk, or raise without changing anything.
 
         ``plan`` is ``self.shape(type(chunk))``, looked up once per run by the hot path.
@@ -305,7 +262,7 @@ class _Merger:
                 one (``"object": "error"``: nothing merged).
         """
         if chunk.object == "error":
-            raise _error_event(msgspec.json.encode(chunk))
+            raise error_event(msgspec.json.encode(chunk))
         choices = chunk.choices
         if self.text_size > self.max_text_size and _adds(chunk, plan):
             raise LimitExceededError(
@@ -321,14 +278,14 @@ class _Merger:
                 st = states.get(ch.index)
                 if st is None:
                     self._check(choices, None)
-                    st = states[ch.index] = _Choice(ch.index)
+                    st = states[ch.index] = TextChoiceState(ch.index)
                 self.text_size += self._apply(st, ch, None)
             else:
                 self._check(choices, plan)
                 for ch in choices:
                     st = states.get(ch.index)
                     if st is None:
-                        st = states[ch.index] = _Choice(ch.index)
+                        st = states[ch.index] = TextChoiceState(ch.index)
                     self.text_size += self._apply(st, ch, plan)
         # Azure-style filter chunks may carry "" and 0: only a non-empty value counts as sent.
         if self.id is None and chunk.id:
@@ -341,16 +298,16 @@ class _Merger:
             self.system_fingerprint = chunk.system_fingerprint
         usage = chunk.usage
         if usage is not None:
-            self.usage = _detach(usage)
+            self.usage = detach(usage)
         if plan is not None and plan.top:
             if self.top is None:
                 self.top = {}
             self.text_size += merge(self.top, chunk, plan.top)
         error = chunk.error
         if error:
-            raise _stream_error(error)
+            raise stream_error(error)
 
-    def _check(self, choices: list[CompletionChunkChoice], plan: _Plan | None) -> None:
+    def _check(self, choices: list[CompletionChunkChoice], plan: CompletionPlan | None) -> None:
         states = self.choices
         for ch in choices:
             index = ch.index
@@ -371,7 +328,9 @@ class _Merger:
                             "not a text_completion one: merge it with chunkagg.Accumulator"
                         )
 
-    def _apply(self, st: _Choice, ch: CompletionChunkChoice, plan: _Plan | None) -> int:
+    def _apply(
+        self, st: TextChoiceState, ch: CompletionChunkChoice, plan: CompletionPlan | None
+    ) -> int:
         """Merge one choice of a chunk; return the size it added. Cannot fail."""
         size = 0
         text = ch.text
@@ -393,6 +352,9 @@ class _Merger:
                     st.lp_fields = {}
                 size += merge(st.lp_fields, lp, plan.logprobs)
         return size
+
+    def finish(self) -> None:
+        """Called once when the stream ends: nothing is left open in this format."""
 
     @property
     def empty(self) -> bool:
@@ -418,12 +380,12 @@ class _Merger:
             created=self.created,
             model=self.model,
             choices=[self.choices[i].build() for i in sorted(self.choices)],
-            usage=None if self.usage is None else _detach(self.usage),
+            usage=None if self.usage is None else detach(self.usage),
             system_fingerprint=self.system_fingerprint,
         )
 
 
-def _adds(chunk: CompletionChunk, plan: _Plan | None) -> bool:
+def _adds(chunk: CompletionChunk, plan: CompletionPlan | None) -> bool:
     """Whether a chunk would grow the merged size (checked only past ``max_text_size``)."""
     for ch in chunk.choices:
         if ch.text:
@@ -448,138 +410,34 @@ def _carries(obj: Any, attrs: tuple[str, ...]) -> bool:
     return False
 
 
-def _stream_error(error: ErrorObject) -> StreamError:
-    """The ``StreamError`` for a chunk's non-null ``error``."""
-    try:
-        payload: Any = msgspec.to_builtins(error)
-    except RecursionError:  # metadata nested too deep to copy: hand over the Struct
-        payload = error
-    return StreamError(
-        error.message or "(no message)", code=error.code, type=error.type, payload=payload
-    )
+class TrackingCompletionMerger(CompletionMerger):
+    """A ``CompletionMerger`` that also records the live-UI events of each chunk."""
 
+    __slots__ = ()
 
-class _TrackingMerger(_Merger):
-    """A ``_Merger`` that also records the live-UI events of each chunk."""
-
-    __slots__ = ("events",)
+    events: list[CompletionEvent]
 
     def __init__(
         self, max_choices: int, max_text_size: int, rules: Mapping[str, Rule] | None
     ) -> None:
         super().__init__(max_choices, max_text_size, rules)
-        self.events: list[CompletionEvent] = []
+        self.events = []
 
-    def add(self, chunk: CompletionChunk, plan: _Plan | None) -> None:
+    def add(self, chunk: CompletionChunk, plan: CompletionPlan | None) -> None:
         before = self.usage
         try:
             super().add(chunk, plan)
         finally:
             # A chunk that carried a server error is merged before StreamError is raised.
             if chunk.usage is not None and self.usage is not before and self.usage is not None:
-                self.events.append(UsageReceived(usage=_detach(self.usage)))
+                self.events.append(UsageReceived(usage=detach(self.usage)))
 
-    def _apply(self, st: _Choice, ch: CompletionChunkChoice, plan: _Plan | None) -> int:
+    def _apply(
+        self, st: TextChoiceState, ch: CompletionChunkChoice, plan: CompletionPlan | None
+    ) -> int:
         size = super()._apply(st, ch, plan)
         if ch.text:
             self.events.append(ContentDelta(choice=st.index, delta=ch.text))
         if ch.finish_reason:
             self.events.append(ChoiceFinished(choice=st.index, finish_reason=ch.finish_reason))
         return size
-
-
-# -- the accumulator -----------------------------------------------------------------------------
-
-
-class CompletionAccumulator(ChunkAccumulator[CompletionChunk, TextCompletion]):
-    """Turns the bytes of one streamed legacy completion into the final ``TextCompletion``.
-
-    For ``POST /v1/completions`` (OpenAI, vLLM, llama.cpp, Ollama, FIM endpoints) and the Orq
-    router's ``POST /v2/router/completions``: ``text_completion`` chunks, each choice's ``text``
-    and ``logprobs`` in pieces. The API is ``Accumulator``'s: ``feed()`` bytes split anywhere,
-    ``add()`` decoded chunks (dicts, the openai SDK's ``Completion`` models), ``finalize()``.
-
-    Only ``ChunkAggError`` subclasses escape ``feed()``, ``add()`` and ``finalize()`` for anything
-    the stream contains (``TypeError`` for a wrong argument type). A raising call has consumed
-    only the bad event: what was merged before stays, and the next ``feed()`` (``feed(b"")`` will
-    do) goes on with the bytes already buffered.
-
-    Example::
-
-        acc = CompletionAccumulator()
-        for data in response.iter_bytes():
-            acc.feed(data)
-        completion = acc.finalize()
-        print(completion.choices[0].text)
-    """
-
-    __slots__ = ()
-
-    _merger: _Merger
-    _tracker: _TrackingMerger | None
-
-    def __init__(
-        self,
-        *,
-        format: Format = "auto",
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-        max_choices: int = DEFAULT_MAX_CHOICES,
-        max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
-        track: bool = False,
-        rules: Mapping[str, Rule] | None = None,
-    ) -> None:
-        """Create an accumulator for one stream.
-
-        Args:
-            format: ``"sse"`` (``data:`` events), ``"ndjson"`` (one JSON chunk per line),
-                ``"json"`` (one JSON document: a non-streamed ``text_completion`` body, which
-                has a chunk's shape and merges to itself), or ``"auto"``: SSE, unless the first
-                non-blank byte is ``{``: then NDJSON if the first line is a whole object, else
-                one JSON document.
-            max_event_size: largest event in bytes; it also bounds the unparsed buffer, which
-                never holds more than one partial event.
-            max_choices: choice indices must be below this.
-            max_text_size: merged text (characters) plus logprob entries (each item of each of
-                the four lists), over all choices.
-            track: derive live-UI events from the merge, read with ``take_events()``.
-            rules: the merge rule of keys this format has no rule of its own for (vLLM's
-                ``stop_reason``, ``token_ids``...), by name: ``"append"`` (strings
-                concatenated, lists extended, objects merged key by key), ``"last"`` (last
-                non-null value, the default), ``"first"`` (first non-empty value) or
-                ``"merge"`` (an object's keys, later non-null wins).
-
-        Raises:
-            ValueError: a limit is not a positive int, ``format`` is unknown, or ``rules`` names
-                an unknown rule or a field with its own rule (``text``, ``finish_reason``...).
-
-        Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
-        dropped and the stream goes on.
-        """
-        super().__init__(format, max_event_size)
-        check_limits(max_choices=max_choices, max_text_size=max_text_size)
-        check_rules(rules, _CORE_FIELDS)
-        self._decoder = ChunkDecoder(CompletionChunk)
-        self._tracker = _TrackingMerger(max_choices, max_text_size, rules) if track else None
-        self._merger = self._tracker or _Merger(max_choices, max_text_size, rules)
-
-    def take_events(self) -> list[CompletionEvent]:
-        """Return the live-UI events derived since the last call, oldest first, and forget them.
-
-        Needs ``CompletionAccumulator(track=True)``. The events are chat's, whose shapes fit, so
-        one UI loop serves both formats: ``ContentDelta`` (a choice's ``text`` fragment, never
-        empty), ``ChoiceFinished`` (a chunk gave the choice a non-empty ``finish_reason``: OpenAI
-        sends it twice, on the last text chunk and on an empty one) and ``UsageReceived``.
-
-        Raises:
-            RuntimeError: the accumulator was made without ``track=True``.
-        """
-        tracker = self._tracker
-        if tracker is None:
-            raise RuntimeError("take_events() needs CompletionAccumulator(track=True)")
-        events = tracker.events
-        if events:
-            tracker.events = []
-            return events
-        return []
-
-    # -- the format's hooks -----------------------------------------------------------------------

@@ -1,10 +1,9 @@
-"""The public ``Accumulator``: a streamed chat completion's bytes to one ``ChatCompletion``.
+"""The chat format's accumulator: a streamed chat completion's bytes to one ``ChatCompletion``.
 
-Owns the chat format's hooks of ``StreamAccumulator`` (decode a chunk losslessly, merge it,
-build the completion) and its per-chunk hot path: a run of one-line ``data:`` events decoded
-and merged in one loop, with the merge's plan looked up once per run. The rules themselves live
-in ``_framing`` (bytes to events), ``_schema`` (JSON to chunks) and ``_merge`` (chunks to a
-completion); ``_stream`` owns what every format shares (positions, faults, ``[DONE]``).
+Owns ``Accumulator`` (its options, and the decoder and merge state it hands the core's
+``StreamAccumulator``) and ``decode_chunk``. The loop itself (framing, positions, faults,
+``[DONE]``, the per-chunk hot path) is the core's; chat's rules are in ``merge``, ``state`` and
+``extensions``, its Structs in ``models``.
 """
 
 from __future__ import annotations
@@ -12,21 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from ._events import Event, TrackingMerger
-from ._extensions import Rule, check_rules
-from ._framing import Format
-from ._merge import (
-    CORE_FIELDS,
+from .._core.framing import Format
+from .._core.limits import (
     DEFAULT_MAX_CHOICES,
+    DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_TEXT_SIZE,
-    DEFAULT_MAX_TOOL_CALLS,
-    Merger,
+    check_limits,
 )
-from ._models import ChatCompletion, ResponseBody2
-from ._schema import ChunkDecoder
-from ._stream import DEFAULT_MAX_EVENT_SIZE, ChunkAccumulator, check_limits
+from .._core.rules import Rule, check_rules
+from .._core.schema import ChunkDecoder
+from .._core.stream import StreamAccumulator
+from .events import Event, TrackingMerger
+from .merge import CORE_FIELDS, DEFAULT_MAX_TOOL_CALLS, Merger
+from .models import ChatCompletion, ResponseBody2
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Accumulator", "SupportsModelDumpJson", "decode_chunk"]
+__all__ = ["Accumulator", "SupportsModelDumpJson", "decode_chunk"]
 
 
 def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2:
@@ -45,11 +44,11 @@ def decode_chunk(payload: bytes | bytearray | memoryview | str) -> ResponseBody2
     """
     if not isinstance(payload, bytes | bytearray | memoryview | str):
         raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
-    chunk: ResponseBody2 = ChunkDecoder().decode_or_raise(payload)
+    chunk: ResponseBody2 = ChunkDecoder(ResponseBody2).decode_or_raise(payload)
     return chunk
 
 
-class Accumulator(ChunkAccumulator[ResponseBody2, ChatCompletion]):
+class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
     """Turns the bytes of one streamed chat completion into the final ``ChatCompletion``.
 
     Sans-I/O: hand it bytes as they arrive, split anywhere, and ask for the completion at the
@@ -72,7 +71,6 @@ class Accumulator(ChunkAccumulator[ResponseBody2, ChatCompletion]):
     __slots__ = ()
 
     _merger: Merger
-    _tracker: TrackingMerger | None
 
     def __init__(
         self,
@@ -113,10 +111,11 @@ class Accumulator(ChunkAccumulator[ResponseBody2, ChatCompletion]):
             max_choices=max_choices, max_tool_calls=max_tool_calls, max_text_size=max_text_size
         )
         check_rules(rules, CORE_FIELDS)
-        self._decoder = ChunkDecoder()
+        self._decoder = ChunkDecoder(ResponseBody2)
         limits = (max_choices, max_tool_calls, max_text_size)
-        self._tracker = TrackingMerger(*limits, rules=rules) if track else None
-        self._merger = self._tracker or Merger(*limits, rules=rules)
+        self._merger = (
+            TrackingMerger(*limits, rules=rules) if track else Merger(*limits, rules=rules)
+        )
 
     def take_events(self) -> list[Event]:
         """Return the live-UI events derived since the last call, oldest first, and forget them.
@@ -128,19 +127,8 @@ class Accumulator(ChunkAccumulator[ResponseBody2, ChatCompletion]):
         Raises:
             RuntimeError: the accumulator was made without ``track=True``.
         """
-        tracker = self._tracker
-        if tracker is None:
-            raise RuntimeError("take_events() needs Accumulator(track=True)")
-        events = tracker.events
-        if events:
-            tracker.events = []
-            return events
-        return []
-
-    # -- the chat format's hooks ------------------------------------------------------------------
-
-    def _finish(self) -> None:
-        self._merger.finish()
+        events: list[Event] = self._take_events()
+        return events
 
 
 class SupportsModelDumpJson(Protocol):

@@ -12,7 +12,9 @@ Two paths give the same frames. The fast path serves streams whose line endings 
 all CRLF (the first line ending decides; any other ending later moves the stream to the line path
 for good): it finds the last blank line in the bytes, cuts everything before it off the buffer at
 once and, when every event there is one ``data:`` line (checked by counting newlines in C),
-hands their payloads over as one ``BATCH`` frame; other events are split out one by one. The line
+hands their payloads over as one ``BATCH`` frame; a region of the shape a format frames itself
+(its ``EventSplitter``: the Responses API's ``event:`` then ``data:`` pairs) becomes one ``RUN``
+frame; other events are split out one by one. The line
 path follows the WHATWG "parsing an event stream" steps line by line and keeps the partial event
 across calls. Both resume scanning where they stopped, and a call whose bytes hold no CR or LF
 returns after two membership tests, so every byte is looked at a bounded number of times,
@@ -21,10 +23,12 @@ whatever the split: feeding is linear in the stream, even one byte at a time.
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from ._errors import ChunkAggError, LimitExceededError
+from .._errors import ChunkAggError, LimitExceededError
 
 __all__ = [
     "BATCH",
@@ -36,25 +40,114 @@ __all__ = [
     "ERROR",
     "FAULT",
     "MAX_RETRY",
+    "RUN",
     "SKIP",
     "TAIL",
+    "EventRun",
+    "EventSplitter",
     "Format",
+    "Frame",
+    "FrameKind",
     "Framer",
     "classify",
 ]
 
 Format = Literal["auto", "sse", "ndjson", "json"]
 
-# TAIL: the data of a last event that the stream ended without closing; the accumulator reports a
-# payload that does not parse there as an incomplete stream rather than a bad chunk.
-# BATCH (LF) and BATCH_CRLF: a run of complete events that are each a single "data: " line; the
-# payload is the list of their data, and event i spans ``len(data) + BATCH_STEP[kind]`` bytes.
-# BATCH_NDJSON: the same for complete NDJSON lines (blank ones included: they decode to nothing).
-# SKIP is only a ``classify`` result, never a frame.
-DATA, DONE, ERROR, FAULT, TAIL, SKIP, BATCH, BATCH_CRLF, BATCH_NDJSON = 0, 1, 2, 3, 4, 5, 6, 7, 8
-BATCH_STEP = {BATCH: len(b"data: \n\n"), BATCH_CRLF: len(b"data: \r\n\r\n"), BATCH_NDJSON: 1}
-# (kind, stream offset of the event, payload): bytes for every kind but BATCH's list[bytes].
+
+class FrameKind(enum.IntEnum):
+    """What a frame holds. Ordered so that one comparison routes a frame: every kind from
+    ``BATCH`` on is a run of several events in one frame (``kind >= BATCH``)."""
+
+    #: One event's JSON payload (bytes).
+    DATA = 0
+    #: ``data: [DONE]``.
+    DONE = 1
+    #: The data of an ``event: error`` event: the server's error, raised as ``StreamError``.
+    ERROR = 2
+    #: A fault of the stream itself (an event too large); its exception waits in ``faults``.
+    FAULT = 3
+    #: The data of a last event that the stream ended without closing: a payload that does not
+    #: parse there is an incomplete stream rather than a bad chunk.
+    TAIL = 4
+    #: Only a ``classify`` result, never a frame: empty data, or a keep-alive wrapped as data.
+    SKIP = 5
+    #: A run of complete LF events that are each a single ``data: `` line; the payload is the
+    #: list of their data, and event ``i`` spans ``len(data) + BATCH_STEP[kind]`` bytes.
+    BATCH = 6
+    #: The same for CRLF events.
+    BATCH_CRLF = 7
+    #: The same for complete NDJSON lines (blank ones included: they decode to nothing).
+    BATCH_NDJSON = 8
+    #: A run of events of a shape a format frames itself (an ``EventSplitter``): an ``EventRun``.
+    RUN = 9
+
+
+# Module-level names: the hot paths read a global, not a class attribute.
+DATA, DONE, ERROR, FAULT, TAIL, SKIP = (
+    FrameKind.DATA,
+    FrameKind.DONE,
+    FrameKind.ERROR,
+    FrameKind.FAULT,
+    FrameKind.TAIL,
+    FrameKind.SKIP,
+)
+BATCH, BATCH_CRLF, BATCH_NDJSON, RUN = (
+    FrameKind.BATCH,
+    FrameKind.BATCH_CRLF,
+    FrameKind.BATCH_NDJSON,
+    FrameKind.RUN,
+)
+BATCH_STEP: dict[int, int] = {
+    BATCH: len(b"data: \n\n"),
+    BATCH_CRLF: len(b"data: \r\n\r\n"),
+    BATCH_NDJSON: 1,
+}
+# (kind, stream offset of the event, payload): bytes for every kind but the runs'.
 Frame = tuple[int, int, Any]
+
+
+class EventRun:
+    """A run of complete events a format framed itself: each is a head (its lines before the
+    payload, without the line ending), the payload, and ``overhead`` bytes of line endings and
+    field names between and after them. ``first`` is where to start: a run resumed after a bad
+    event is never copied. Offsets are computed only for a fault."""
+
+    __slots__ = ("first", "heads", "offset", "overhead", "payloads")
+
+    def __init__(
+        self,
+        payloads: Sequence[bytes],
+        heads: Sequence[bytes],
+        offset: int,
+        overhead: int,
+        first: int = 0,
+    ) -> None:
+        self.payloads = payloads
+        self.heads = heads
+        self.offset = offset
+        self.overhead = overhead
+        self.first = first
+
+    def span(self, k: int) -> int:
+        """How many bytes of the stream event ``k`` takes."""
+        return len(self.heads[k]) + len(self.payloads[k]) + self.overhead
+
+    def start(self, k: int) -> int:
+        """Where event ``k`` starts in the stream."""
+        return self.offset + sum(self.span(j) for j in range(self.first, k))
+
+    def rest(self, k: int) -> EventRun:
+        """The events after event ``k``, which starts at ``self.start(k)``."""
+        after = self.start(k) + self.span(k)
+        return EventRun(self.payloads, self.heads, after, self.overhead, k + 1)
+
+
+#: A format's own framing of a region of complete LF events (each ends with a blank line):
+#: ``split(region, offset, max_event_size)`` returns the ``EventRun`` of the whole region when
+#: every event in it has the shape the format frames, else ``None`` (the framer's line path
+#: takes it then). It must give the same payloads, offsets and faults as the line path.
+EventSplitter = Callable[[bytes, int, int], EventRun | None]
 
 # Framer modes: before the first line ending (which decides the format and the line ending), SSE
 # on the fast path for LF or for CRLF streams, SSE on the line path, NDJSON, or one JSON document
@@ -112,6 +205,7 @@ class Framer:
         "_id",
         "_max",
         "_mode",
+        "_own",
         "_scan",
         "_size",
         "_skip_event",
@@ -125,8 +219,14 @@ class Framer:
         "retry",
     )
 
-    def __init__(self, fmt: Format, max_event_size: int) -> None:
+    def __init__(
+        self, fmt: Format, max_event_size: int, split: EventSplitter | None = None
+    ) -> None:
+        """A framer of ``fmt`` (``"auto"``: told by the first line) whose events may be at most
+        ``max_event_size`` bytes; ``split`` frames the format's own event shape (see
+        ``EventSplitter``)."""
         self.frames: list[Frame] = []
+        self._own = split
         # A list, not a deque: faults are rare and an empty deque costs 600 bytes per stream.
         self.faults: list[ChunkAggError] = []
         self.last_event_id = ""
@@ -479,7 +579,12 @@ class Framer:
         ):
             self.frames.append((batch, self._base, payloads))
         elif batch == BATCH:
-            self._split_events(region, self._base)
+            own = self._own
+            run = None if own is None else own(region, self._base, self._max)
+            if run is None:
+                self._split_events(region, self._base)
+            else:
+                self.frames.append((RUN, self._base, run))
         else:
             # CRLF events of another shape (comments, several fields): the line path, for good.
             self._to_lines()

@@ -1,26 +1,27 @@
 """msgspec Structs of the legacy completions format: the ``text_completion`` chunk and the merge.
 
-Declarations only, as ``_models`` is for chat: no merge logic, no decoders (``_schema`` builds
-those from these roots). The format is ``POST /v1/completions`` (OpenAI, vLLM, llama.cpp, Ollama,
+Declarations only: no merge logic, no decoders (the core's ``schema`` builds those from
+``CompletionChunk``). The format is ``POST /v1/completions`` (OpenAI, vLLM, llama.cpp, Ollama,
 FIM endpoints) and the Orq router's ``POST /v2/router/completions``; field names follow the openai
 SDK's ``Completion``, ``CompletionChoice`` and ``Logprobs``, whose docstring notes that a streamed
 chunk and a non-streamed response share one shape.
 
 The wire Structs declare the fields OpenAI defines, typed strictly (a wrong type there is a bad
 chunk), and forbid any other key, so that a stream with keys nobody declared (vLLM's
-``stop_reason``, ``token_ids``...) decodes into subclasses ``_schema`` derives to keep them. They
-are frozen; the lists they hold are copied by the merge before it keeps them. ``usage`` and
-``error`` are chat's ``Usage`` and ``ErrorObject``: the same keys, so the same rules and types.
+``stop_reason``, ``token_ids``...) decodes into subclasses the core's ``schema`` derives to keep
+them. They are frozen; the lists they hold are copied by the merge before it keeps them.
+``usage`` and ``error`` are the core's ``Usage`` and ``ErrorObject``, which chat shares: the same
+keys, so the same rules and types.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ._models import ErrorObject, Number, Usage, _Output, _Wire
+from .._core.models import ErrorObject, Number, Usage, _Output, _Wire
 
 __all__ = [
     "CompletionChunk",
@@ -78,7 +79,7 @@ class CompletionChunk(_Wire, frozen=True, omit_defaults=False):
     error: ErrorObject | UnsetType | None = UNSET
 
     # Whether this chunk's schema is wider than the declared one (set on derived classes by
-    # ``_schema``): the merge then looks for unknown keys.
+    # the core's ``schema``): the merge then looks for unknown keys.
     _ext: ClassVar[bool] = False
 
 
@@ -113,12 +114,3 @@ class TextCompletion(_Output, kw_only=True):
     choices: list[TextChoice]
     usage: Usage | None
     system_fingerprint: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the completion as plain builtins (``dict``, ``list``, ``str``...)."""
-        result: dict[str, Any] = msgspec.to_builtins(self)
-        return result
-
-    def to_json(self) -> bytes:
-        """Return the completion encoded as compact JSON bytes."""
-        return msgspec.json.encode(self)

@@ -1,26 +1,34 @@
-"""Typed events derived from the merge, for live UIs: opt-in with ``Accumulator(track=True)``.
+"""Chat's live-UI events, derived from the merge: opt-in with ``Accumulator(track=True)``.
 
-Owns the event types and ``TrackingMerger``, which wraps the plain merge and records what each
-chunk changed. Must not know bytes or framing. Each event costs O(1) to make; the parsed view of
-tool-call arguments is re-parsed only when the arguments have grown by half since the last
-parse, so parsing a call costs O(its length) in all (the openai SDK re-parses on every chunk, which
-is quadratic). Partial parsing uses jiter (the ``parse`` extra); without it, ``parsed`` is only set
-on ``ToolCallDone``.
+Owns chat's event types (those every choice format shares are the core's: ``ContentDelta``,
+``ChoiceFinished``, ``UsageReceived``) and ``TrackingMerger``, which wraps the plain merge and
+records what each chunk changed. Must not know bytes or framing. Each event costs O(1) to make;
+the parsed view of tool-call arguments follows the core's ``PartialParse`` policy (linear in
+all; without jiter, ``parsed`` is only set on ``ToolCallDone``).
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
-import msgspec
-import orjson
 from msgspec import UNSET
 
-from ._extensions import Rule, Shape
-from ._merge import Merger, _Choice, _delta, _detach, _Tool
-from ._models import ChunkChoice, Delta, ReasoningDetail, ResponseBody2, Usage
+from .._core.events import (
+    ChoiceFinished,
+    ContentDelta,
+    PartialParse,
+    UsageReceived,
+    _Event,
+    load_partial,
+    parse_whole,
+)
+from .._core.models import detach
+from .._core.rules import Rule
+from .extensions import Shape
+from .merge import Merger
+from .models import ChunkChoice, Delta, ReasoningDetail, ResponseBody2
+from .state import ChoiceState, ToolCallState, delta_of
 
 __all__ = [
     "AnnotationAdded",
@@ -36,17 +44,6 @@ __all__ = [
     "TrackingMerger",
     "UsageReceived",
 ]
-
-
-class _Event(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """Base of the events; encoded with a ``type`` tag naming the class."""
-
-
-class ContentDelta(_Event, frozen=True):
-    """A content fragment of choice ``choice``."""
-
-    choice: int
-    delta: str
 
 
 class RefusalDelta(_Event, frozen=True):
@@ -129,19 +126,6 @@ class CitationsUpdated(_Event, frozen=True):
     value: Any
 
 
-class ChoiceFinished(_Event, frozen=True):
-    """Choice ``choice`` received a non-empty ``finish_reason``."""
-
-    choice: int
-    finish_reason: str
-
-
-class UsageReceived(_Event, frozen=True):
-    """A chunk carried a usage block (the last one received is the completion's usage)."""
-
-    usage: Usage
-
-
 Event = (
     ContentDelta
     | RefusalDelta
@@ -155,49 +139,13 @@ Event = (
     | UsageReceived
 )
 
-# Re-parse the arguments of a call once they are this much longer than at the last parse: all
-# the parses of a call then cover at most 1 / (1 - 1 / 1.5) = 3 times its length. At 1.25 (5x)
-# the tools benchmark spent more time in jiter than in the whole merge.
-_GROWTH = 1.5
-_MIN_GROWTH = 16
-
-
-def _load_partial() -> Callable[[bytes], Any] | None:
-    try:
-        import jiter
-    except ImportError:
-        # Said, not silent; Python's default filter shows it once per place.
-        warnings.warn(
-            "chunkagg: jiter is not installed, so ToolCallArgumentsDelta.parsed stays None "
-            "until ToolCallDone; pip install 'chunkagg[parse]' for partial parses",
-            UserWarning,
-            stacklevel=4,
-        )
-        return None
-
-    def parse(data: bytes) -> Any:
-        return jiter.from_json(data, partial_mode="trailing-strings")
-
-    return parse
-
-
-class _Parse:
-    """Parse state of one tool call's arguments."""
-
-    __slots__ = ("done", "parsed", "parsed_at", "reported", "size")
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.parsed_at = 0
-        self.parsed: Any = None
-        self.done = False
-        self.reported: tuple[str | None, str | None] = (None, None)  # id, name in ToolCallDone
-
 
 class TrackingMerger(Merger):
     """A ``Merger`` that also records an ``Event`` for everything each chunk changed."""
 
-    __slots__ = ("_parse", "_partial", "_sources", "events")
+    __slots__ = ("_parse", "_partial", "_sources")
+
+    events: list[Event]
 
     def __init__(
         self,
@@ -209,8 +157,8 @@ class TrackingMerger(Merger):
         super().__init__(max_choices, max_tool_calls, max_text_size, rules)
         self.events: list[Event] = []
         self._targets = []
-        self._parse: dict[_Tool, _Parse] = {}
-        self._partial = _load_partial()
+        self._parse: dict[ToolCallState, PartialParse] = {}
+        self._partial = load_partial()
         self._sources: dict[str, Any] | None = None  # the citations last reported, by field
 
     def add(self, chunk: ResponseBody2, shape: Shape | None) -> None:
@@ -220,7 +168,7 @@ class TrackingMerger(Merger):
         finally:
             # A chunk that carried a server error is merged before StreamError is raised.
             if chunk.usage is not None and self.usage is not before and self.usage is not None:
-                self.events.append(UsageReceived(usage=_detach(self.usage)))
+                self.events.append(UsageReceived(usage=detach(self.usage)))
             if shape is not None:
                 self._sources_changed(chunk)
 
@@ -240,7 +188,7 @@ class TrackingMerger(Merger):
             for call in st.calls or ():
                 self._done(st.index, call)
 
-    def _apply(self, st: _Choice, ch: ChunkChoice, shape: Shape | None) -> int:
+    def _apply(self, st: ChoiceState, ch: ChunkChoice, shape: Shape | None) -> int:
         targets = self._targets
         assert targets is not None
         targets.clear()
@@ -249,7 +197,7 @@ class TrackingMerger(Merger):
         ext = shape is not None
         events = self.events
         i = st.index
-        d = _delta(ch) if ext else ch.delta
+        d = delta_of(ch) if ext else ch.delta
         if d is not None:
             content = d.content
             if content:
@@ -326,37 +274,23 @@ class TrackingMerger(Merger):
             for annotation in annotations:
                 events.append(AnnotationAdded(choice=choice, annotation=annotation))
 
-    def _grow(self, call: _Tool, grown: int) -> Any:
+    def _grow(self, call: ToolCallState, grown: int) -> Any:
         state = self._parse.get(call)
         if state is None:
-            state = self._parse[call] = _Parse()
-        state.size += grown
+            state = self._parse[call] = PartialParse()
         state.done = False  # arguments after a ToolCallDone: another one will follow
-        if (
-            self._partial is not None
-            and state.size >= state.parsed_at * _GROWTH
-            and state.size - state.parsed_at >= _MIN_GROWTH
-        ):
-            state.parsed_at = state.size
-            try:
-                state.parsed = self._partial("".join(call.args).encode())
-            except ValueError:
-                state.parsed = None
-        return state.parsed
+        return state.grow(grown, self._partial, lambda: "".join(call.args))
 
-    def _done(self, choice: int, call: _Tool) -> None:
+    def _done(self, choice: int, call: ToolCallState) -> None:
         state = self._parse.get(call)
         if state is None:
-            state = self._parse[call] = _Parse()
+            state = self._parse[call] = PartialParse()
         if state.done:
             return
         state.done = True
         state.reported = (call.id, call.name)
         arguments = "".join(call.args)
-        try:
-            parsed, valid = orjson.loads(arguments), True
-        except orjson.JSONDecodeError:
-            parsed, valid = None, False
+        parsed, valid = parse_whole(arguments)
         self.events.append(
             ToolCallDone(
                 choice=choice,

@@ -28,6 +28,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from .._core.models import (
+    CompletionTokensDetails,
+    ErrorObject,
+    Number,
+    PromptTokensDetails,
+    Usage,
+    _Output,
+    _Wire,
+)
+
 __all__ = [
     "Audio",
     "AudioDelta",
@@ -51,68 +61,6 @@ __all__ = [
     "TopLogprob",
     "Usage",
 ]
-
-Number = int | float
-
-
-class _Common:
-    """What every Struct here shares: ``extra``, and the facts ``_schema`` and ``_merge`` read."""
-
-    __slots__ = ()
-
-    # (attribute, JSON key) of the fields a derived subclass declares for keys this class does not
-    # know; empty on the classes declared here.
-    _extra_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
-    # The providers' extensions this class reads as properties; a Struct derived for a stream
-    # that carries one declares it as a field (``_schema``).
-    _extensions: ClassVar[tuple[str, ...]] = ()
-    # (attribute, JSON key) of the extensions and unknown keys the merge must read on this class:
-    # none here; a derived Struct lists those its stream carries.
-    _live: ClassVar[tuple[tuple[str, str], ...]] = ()
-    # Whether an instance, or anything in it, holds a value of a field typed ``Any`` (an unknown
-    # key, or an extension of an unexpected type): such a value may be mutable, so it is copied
-    # before the merge keeps it.
-    _mutable: ClassVar[bool] = False
-
-    @property
-    def extra(self) -> dict[str, Any]:
-        """The fields the server sent that chunkagg has no name for, by JSON key (often ``{}``).
-
-        They are also encoded in place by ``msgspec.json.encode``, ``to_dict()`` and
-        ``to_json()``: this is only their Python view.
-        """
-        return {
-            key: value
-            for attr, key in self._extra_fields
-            if (value := getattr(self, attr)) is not UNSET
-        }
-
-
-class _Wire(
-    msgspec.Struct,
-    _Common,
-    kw_only=True,
-    omit_defaults=True,
-    gc=False,
-    frozen=True,
-    forbid_unknown_fields=True,
-):
-    """Base of the wire Structs: frozen; an unknown key fails decoding (``_schema`` widens).
-
-    Keyword-only, defaults left out when encoding. Only ``None``, ``UNSET`` and empty containers
-    are defaults, so no value a server sent (``""``, ``0``) is ever left out. ``gc=False``: values
-    decoded from JSON cannot form reference cycles, and untracked Structs made logprob-heavy
-    streams 1.46x instead of 1.69x the floor.
-    """
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the object as plain builtins, every field the server sent included."""
-        result: dict[str, Any] = msgspec.to_builtins(self)
-        return result
-
-    def to_json(self) -> bytes:
-        """Return the object as compact JSON, every field the server sent included."""
-        return msgspec.json.encode(self)
 
 
 class TopLogprob(_Wire, frozen=True):
@@ -141,70 +89,6 @@ class ChoiceLogprobs(_Wire, frozen=True, omit_defaults=False):
 
     content: list[TokenLogprob] | None = None
     refusal: list[TokenLogprob] | None = None
-
-
-class PromptTokensDetails(_Wire, frozen=True):
-    """Breakdown of the prompt tokens (OpenAI's keys, then providers')."""
-
-    cached_tokens: Number | None = None
-    audio_tokens: Number | None = None
-    cache_creation_tokens: Number | None = None
-    cache_write_tokens: Number | None = None
-    text_tokens: Number | None = None
-    image_tokens: Number | None = None
-    video_tokens: Number | None = None
-
-
-class CompletionTokensDetails(_Wire, frozen=True):
-    """Breakdown of the completion tokens (OpenAI's keys, then providers')."""
-
-    reasoning_tokens: Number | None = None
-    accepted_prediction_tokens: Number | None = None
-    rejected_prediction_tokens: Number | None = None
-    audio_tokens: Number | None = None
-    text_tokens: Number | None = None
-    image_tokens: Number | None = None
-
-
-class Usage(_Wire, frozen=True):
-    """Token counts and bills, exactly as the server sent them.
-
-    After OpenAI's keys come the providers' (``extra`` holds any other): ``cost``,
-    ``cost_details``, ``is_byok``, ``server_tool_use_details`` (OpenRouter);
-    ``prompt_cache_hit_tokens``, ``prompt_cache_miss_tokens`` (DeepSeek); ``cost_in_usd_ticks``,
-    ``num_sources_used`` (xAI); ``queue_time``, ``prompt_time``, ``completion_time``,
-    ``total_time`` (Groq); ``reasoning_tokens`` (Azure DeepSeek), ``cached_tokens`` (Together).
-    """
-
-    prompt_tokens: Number | None = None
-    completion_tokens: Number | None = None
-    total_tokens: Number | None = None
-    prompt_tokens_details: PromptTokensDetails | None = None
-    completion_tokens_details: CompletionTokensDetails | None = None
-    cost: Number | None = None
-    cost_details: dict[str, Any] | None = None
-    is_byok: bool | None = None
-    server_tool_use_details: dict[str, Any] | None = None
-    prompt_cache_hit_tokens: Number | None = None
-    prompt_cache_miss_tokens: Number | None = None
-    cost_in_usd_ticks: Number | None = None
-    num_sources_used: Number | None = None
-    queue_time: Number | None = None
-    prompt_time: Number | None = None
-    completion_time: Number | None = None
-    total_time: Number | None = None
-    reasoning_tokens: Number | None = None
-    cached_tokens: Number | None = None
-
-
-class ErrorObject(_Wire, frozen=True):
-    """An in-band error (OpenRouter, vLLM, SGLang): a chunk's top-level ``error``."""
-
-    message: str | None = None
-    code: int | str | None = None
-    type: str | None = None
-    param: str | None = None
-    metadata: dict[str, Any] | None = None
 
 
 class FunctionCallDelta(_Wire, frozen=True):
@@ -251,6 +135,8 @@ class ReasoningDetail(_Wire, frozen=True):
     format: str | None = None
     index: int | None = None
 
+    _strict = frozenset()
+
 
 class Delta(_Wire, frozen=True):
     """What one chunk adds to one choice's message.
@@ -284,6 +170,22 @@ class Delta(_Wire, frozen=True):
         "channel",
         "content_parts",
     )
+    _strict = frozenset(
+        (
+            "role",
+            "content",
+            "refusal",
+            "reasoning",
+            "reasoning_content",
+            "reasoning_signature",
+            "redacted_reasoning",
+            "tool_calls",
+            "function_call",
+            "audio",
+        )
+    )
+    # Declared narrow for the hot path (see ``content``); a stream that sends parts widens.
+    _wider: ClassVar[dict[str, Any]] = {"content": str | list[Any] | None}
 
     @property
     def reasoning_details(self) -> list[ReasoningDetail] | None:
@@ -329,6 +231,7 @@ class ChunkChoice(_Wire, frozen=True, omit_defaults=False):
     logprobs: ChoiceLogprobs | None = None
 
     _extensions = ("native_finish_reason", "content_filter_results", "message")
+    _strict = frozenset(("index", "delta", "finish_reason", "logprobs", "message"))
 
     @property
     def native_finish_reason(self) -> str | UnsetType | None:
@@ -348,7 +251,11 @@ class ChunkChoice(_Wire, frozen=True, omit_defaults=False):
 
 
 class ResponseBody2(_Wire, frozen=True, omit_defaults=False):
-    """A ``chat.completion.chunk``: one streamed event (the seed's name for it).
+    """A ``chat.completion.chunk``: one streamed event.
+
+    One class with two public names: ``ChatCompletionChunk``, the openai SDK's name, which code
+    should use, and ``ResponseBody2``, the name the Orq router's API spec (the seed of this
+    library) gives it, which is the class's own and so the one its repr prints.
 
     Encoded in full, like the wire: a chunk re-encoded to forward it keeps ``choices: []``. The
     ``error`` and the providers' extensions are ``UNSET`` when absent, and then not encoded; the
@@ -374,6 +281,21 @@ class ResponseBody2(_Wire, frozen=True, omit_defaults=False):
         "provider",
         "obfuscation",
     )
+    _strict = frozenset(
+        (
+            "id",
+            "choices",
+            "created",
+            "model",
+            "object",
+            "system_fingerprint",
+            "usage",
+            "service_tier",
+            "error",
+        )
+    )
+    # The in-band error raises, and OpenAI's padding is dropped: the merge reads neither.
+    _unmerged = frozenset(("obfuscation", "error"))
     # Whether this chunk's schema is wider than the declared one: the merge then looks for
     # extensions, unknown keys, typed content parts and in-band errors.
     _ext: ClassVar[bool] = False
@@ -421,10 +343,6 @@ class ResponseBody2(_Wire, frozen=True, omit_defaults=False):
 
 
 ChatCompletionChunk = ResponseBody2
-
-
-class _Output(msgspec.Struct, _Common, kw_only=True, omit_defaults=True, gc=False):
-    """Base of the merged completion's Structs (built by the merge, never decoded)."""
 
 
 class FunctionCall(_Output, kw_only=True):
@@ -506,12 +424,3 @@ class ChatCompletion(_Output, kw_only=True):
     x_groq: dict[str, Any] | None = None
     moderation: dict[str, Any] | None = None
     prompt_filter_results: list[Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the completion as plain builtins (``dict``, ``list``, ``str``...)."""
-        result: dict[str, Any] = msgspec.to_builtins(self)
-        return result
-
-    def to_json(self) -> bytes:
-        """Return the completion encoded as compact JSON bytes."""
-        return msgspec.json.encode(self)

@@ -1,11 +1,13 @@
-"""What every streamed format shares: framing, event numbers, faults, and the bytes-in API.
+"""The accumulator loop every format shares: bytes or decoded objects in, one result out.
 
-Owns ``StreamAccumulator``: ``feed()`` (bytes, split anywhere, to frames), ``add()`` (objects
-already decoded, SSE event objects unwrapped), ``finalize()`` and ``snapshot()``, the event
-number and byte offset on every error, ``[DONE]``, in-band ``event: error``, a last event cut
-short, and ``EmptyStreamError`` when no chunk came. Must not know any format's JSON: each
-subclass (``Accumulator`` for chat completions, the legacy completions and Responses API ones)
-decodes a payload, merges it and builds its result, through the hooks below.
+Owns ``StreamAccumulator``: ``feed()`` (bytes, split anywhere, to frames, to chunks), ``add()``
+(objects already decoded, SSE event objects unwrapped), ``finalize()``, ``snapshot()`` and
+``take_events()``; the event number and byte offset on every error, ``[DONE]``, in-band
+``event: error``, a last event cut short, and ``EmptyStreamError`` when no chunk came; and the
+per-chunk hot path, which decodes and merges a run of one-line ``data:`` events in one loop.
+Must not know any format's JSON or rules: a format's accumulator (its room's ``accumulator``
+module) gives it a ``ChunkDecoder`` of its root Struct and a merge state that follows
+``MergeState``, and overrides a hook only where its format differs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
-from ._errors import (
+from .._errors import (
     AccumulatorClosedError,
     ChunkAggError,
     ChunkError,
@@ -24,25 +26,41 @@ from ._errors import (
     IncompleteStreamError,
     StreamError,
 )
-from ._framing import BATCH, BATCH_STEP, DATA, DONE, ERROR, FAULT, SKIP, Format, Framer, classify
-from ._schema import DECODE_ERRORS, ChunkDecoder
+from .framing import (
+    BATCH,
+    BATCH_STEP,
+    DATA,
+    DONE,
+    ERROR,
+    FAULT,
+    SKIP,
+    EventRun,
+    EventSplitter,
+    Format,
+    Framer,
+    classify,
+)
+from .limits import check_limits
+from .models import ErrorObject
+from .schema import DECODE_ERRORS, ChunkDecoder
 
 __all__ = [
-    "DEFAULT_MAX_EVENT_SIZE",
     "FORMATS",
-    "ChunkAccumulator",
+    "MergeState",
     "StreamAccumulator",
     "SupportsAccumulate",
-    "check_limits",
+    "error_event",
+    "locate_payload",
+    "not_bytes",
+    "stream_error",
+    "unwrap",
 ]
 
-# One chunk is a few hundred bytes; the largest real ones (a long tool-call argument in a single
-# delta, an audio fragment) stay well under 1 MiB. h11 caps an incomplete event at 16 KiB, aiohttp
-# a line at 8 KiB; we allow far more because a single delta may carry a whole document.
-DEFAULT_MAX_EVENT_SIZE = 4 * 1024 * 1024
 FORMATS = ("auto", "sse", "ndjson", "json")
 
 Chunk = TypeVar("Chunk")
+Chunk_contra = TypeVar("Chunk_contra", contravariant=True)
+Plan = TypeVar("Plan")
 Result = TypeVar("Result")
 Result_co = TypeVar("Result_co", covariant=True)
 
@@ -76,22 +94,43 @@ class SupportsAccumulate(Protocol[Chunk, Result_co]):
         """The live-UI events since the last call (with ``track=True``)."""
 
 
+class MergeState(Protocol[Chunk_contra, Plan, Result_co]):
+    """A format's merge state for one stream, as ``StreamAccumulator`` drives it.
+
+    ``events`` is the list of live-UI events not yet taken (``None`` without ``track=True``).
+    """
+
+    events: list[Any] | None
+
+    @property
+    def empty(self) -> bool:
+        """Whether no chunk carried anything at all."""
+
+    def shape(self, root: type) -> Plan:
+        """What merging a chunk of class ``root`` needs (looked up once per run of events)."""
+
+    def add(self, chunk: Chunk_contra, plan: Plan) -> None:
+        """Merge one chunk, or raise without changing anything."""
+
+    def build(self) -> Result_co:
+        """The result merged so far; the state is left as it was."""
+
+    def finish(self) -> None:
+        """Called by every ``finalize()`` once the stream's last events are merged."""
+
+
 _any_decoder = msgspec.json.Decoder()
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
 _DONE = b"[DONE]"
 
 
-def check_limits(**limits: int) -> None:
-    """Raise ``ValueError`` for a limit that is not a positive ``int``, naming it."""
-    for name, value in limits.items():
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, not {value!r}")
-
-
 class StreamAccumulator(Generic[Chunk, Result]):
-    """The state of one streamed response, of any format: subclasses say how to decode a
-    payload (``_decode``, ``_convert``), merge it (``_merge``) and build the result
-    (``_build``, ``_is_empty``, ``_finish``).
+    """The state of one streamed response, of any format.
+
+    A format's accumulator builds its ``_decoder`` (a ``ChunkDecoder`` of its root Struct) and
+    its ``_merger`` (a ``MergeState``) in ``__init__``; the hooks below drive them, and a format
+    overrides one only where it differs (the Responses API decodes whole bodies as events, and
+    merges its deltas inline in ``_batch``).
 
     Only ``ChunkAggError`` subclasses escape ``feed()``, ``add()`` and ``finalize()`` for anything
     the stream contains (``TypeError`` for a wrong argument type). A raising call has consumed
@@ -99,13 +138,27 @@ class StreamAccumulator(Generic[Chunk, Result]):
     do) goes on with the bytes already buffered.
     """
 
-    __slots__ = ("_closed", "_done", "_events", "_framer", "_head", "_heading")
+    __slots__ = (
+        "_closed",
+        "_decoder",
+        "_done",
+        "_events",
+        "_framer",
+        "_head",
+        "_heading",
+        "_merger",
+    )
 
-    def __init__(self, format: Format, max_event_size: int) -> None:
+    _decoder: ChunkDecoder
+    _merger: MergeState[Chunk, Any, Result]
+
+    def __init__(
+        self, format: Format, max_event_size: int, split: EventSplitter | None = None
+    ) -> None:
         check_limits(max_event_size=max_event_size)
         if format not in FORMATS:
             raise ValueError(f"format must be 'auto', 'sse', 'ndjson' or 'json', not {format!r}")
-        self._framer = Framer(format, max_event_size)
+        self._framer = Framer(format, max_event_size, split)
         self._events = 0
         self._done = False
         self._closed = False
@@ -116,26 +169,41 @@ class StreamAccumulator(Generic[Chunk, Result]):
 
     def _decode(self, payload: bytes) -> Chunk:
         """One event's JSON to this format's chunk; ``ChunkError`` if it is none."""
-        raise NotImplementedError
+        chunk: Chunk = self._decoder.decode_or_raise(payload)
+        return chunk
 
     def _convert(self, value: Any) -> Chunk:
         """A decoded object (a dict, an SDK's pydantic model, a Struct) to a chunk."""
-        raise NotImplementedError
+        chunk: Chunk = self._decoder.convert(value)
+        return chunk
 
     def _merge(self, chunk: Chunk) -> None:
         """Merge one chunk, or raise without changing anything."""
-        raise NotImplementedError
+        merger = self._merger
+        merger.add(chunk, merger.shape(type(chunk)))
 
     def _build(self) -> Result:
         """The result merged so far; the state is left as it was."""
-        raise NotImplementedError
+        return self._merger.build()
 
     def _is_empty(self) -> bool:
         """Whether no chunk carried anything at all."""
-        raise NotImplementedError
+        return self._merger.empty
 
     def _finish(self) -> None:
         """Called by every ``finalize()`` once the stream's last events are merged."""
+        self._merger.finish()
+
+    def _take_events(self) -> list[Any]:
+        """The live-UI events since the last call (each format's ``take_events`` types them)."""
+        merger = self._merger
+        events = merger.events
+        if events is None:
+            raise RuntimeError(f"take_events() needs {type(self).__name__}(track=True)")
+        if events:
+            merger.events = []
+            return events
+        return []
 
     # -- the public API ---------------------------------------------------------------------------
 
@@ -179,7 +247,7 @@ class StreamAccumulator(Generic[Chunk, Result]):
             if isinstance(data, memoryview):
                 data = data.tobytes()
             elif not isinstance(data, bytes | bytearray):
-                raise TypeError(_not_bytes("feed()", data))
+                raise TypeError(not_bytes("feed()", data))
         if self._closed:
             raise AccumulatorClosedError("feed() after finalize()")
         framer = self._framer
@@ -212,7 +280,7 @@ class StreamAccumulator(Generic[Chunk, Result]):
             AccumulatorClosedError: ``finalize()`` was already called.
             TypeError: ``chunk`` is none of the above (bytes: use ``feed()``).
         """
-        data, event = _unwrap(chunk)
+        data, event = unwrap(chunk)
         if data is None and event is not None:
             return None  # an event without data: a keep-alive (the Orq SDK yields these)
         if isinstance(data, str | bytes | bytearray):
@@ -230,7 +298,7 @@ class StreamAccumulator(Generic[Chunk, Result]):
                 event.get("event") if isinstance(event, Mapping) else getattr(event, "event", None)
             )
             if kind == "error":
-                raise _error_event(_as_payload(data))
+                raise error_event(_as_payload(data))
             if isinstance(data, str | bytes | bytearray):
                 payload = bytes(data.encode() if isinstance(data, str) else data).strip()
                 what = classify(payload)
@@ -305,7 +373,7 @@ class StreamAccumulator(Generic[Chunk, Result]):
                 out.append(chunk)
         except ChunkAggError as exc:
             if exc.event is None:
-                _attach(exc, payload)
+                locate_payload(exc, payload)
                 exc._locate(self._events, offset)
             exc.chunks = out
             raise
@@ -316,124 +384,19 @@ class StreamAccumulator(Generic[Chunk, Result]):
     def _batch(
         self,
         kind: int,
-        run: list[bytes] | tuple[list[bytes], int],
+        run: list[bytes] | tuple[list[bytes], int] | EventRun,
         offset: int,
         out: list[Chunk],
         position: int,
     ) -> None:
-        """Decode and merge a run of one-line ``data:`` events.
+        """Decode and merge a run of events (``kind >= BATCH``): the per-chunk hot path.
 
-        ``run`` is the payloads, or (payloads, first) for a run resumed after a bad event: the
-        rest of a run is never copied, so catching and resuming over many bad events stays
-        linear. ``position`` is where the run's frame sits in the queue, plus one.
+        ``run`` is the payloads (a list), or (payloads, first) for a run resumed after a bad
+        event, or an ``EventRun``: the rest of a run is never copied, so catching and resuming
+        over many bad events stays linear. ``position`` is where the run's frame sits in the
+        queue, plus one. The decode and the merge's plan are looked up once per run, and a
+        payload is classified (``[DONE]``, a keep-alive) only when it does not decode.
         """
-        payloads, first = _run(run)
-        skipped = 0  # keep-alives and empty data: not events, as on the line path
-        for k in range(first, len(payloads)):
-            payload = payloads[k]
-            try:
-                what = classify(payload)
-                if what == DONE:
-                    self._done = True
-                    continue
-                if what == SKIP:
-                    skipped += 1
-                    continue
-                chunk = self._decode(payload.strip(b" \t\r\n"))
-                self._merge(chunk)
-            except ChunkAggError as exc:
-                self._batch_fault(exc, kind, payloads, first, k, skipped, offset, position)
-                raise
-            out.append(chunk)
-        self._events += len(payloads) - first - skipped
-
-    def _batch_fault(
-        self,
-        exc: ChunkAggError,
-        kind: int,
-        payloads: list[bytes],
-        first: int,
-        k: int,
-        skipped: int,
-        offset: int,
-        position: int,
-    ) -> None:
-        """Locate a fault at payload ``k`` of a run; queue the rest of the run, uncopied."""
-        payload = payloads[k]
-        _attach(exc, payload)
-        step = BATCH_STEP[kind]
-        start = offset + sum(map(len, payloads[first:k])) + step * (k - first)
-        self._events += k + 1 - first - skipped
-        exc._locate(self._events, start)
-        if k + 1 < len(payloads):
-            resume = (kind, start + len(payload) + step, (payloads, k + 1))
-            self._framer.frames.insert(position, resume)
-
-    def _slow_frame(self, kind: int, payload: bytes) -> Chunk:
-        if kind == FAULT:
-            raise self._framer.faults.pop(0)
-        if kind == ERROR:
-            raise _error_event(payload)
-        # TAIL: the last event of a stream that ended without closing it (or a whole body).
-        try:
-            return self._decode(payload)
-        except ChunkError as error:
-            exc = error.__cause__ or error
-            # Typed decoding may stop at a wrong type before reaching the cut: what the JSON
-            # itself says decides. Cut short ("truncated", or a "[DONE]" cut) is an incomplete
-            # stream, which retrying may mend; whole but wrong, or malformed, is a bad chunk.
-            try:
-                _any_decoder.decode(payload)
-            except DECODE_ERRORS as syntax:
-                if _cut_short(payload, str(syntax)):
-                    raise IncompleteStreamError(
-                        f"stream ended inside an event, whose JSON is cut short ({exc})", payload
-                    ) from exc
-            raise
-
-
-class ChunkAccumulator(StreamAccumulator[Chunk, Result]):
-    """The hooks the two chunk formats share (chat completions, legacy completions): a
-    ``ChunkDecoder`` for ``_decoder``, and for ``_merger`` a merge state with ``add(chunk, plan)``,
-    ``build()``, ``empty`` and ``shape(cls)``, which gives the ``plan`` of chunks of class
-    ``cls`` (looked up once per run of events). ``_tracker`` is the merger again when it derives
-    live events, else ``None``."""
-
-    __slots__ = ("_decoder", "_merger", "_tracker")
-
-    _decoder: ChunkDecoder
-    _merger: Any
-    _tracker: Any
-
-    def _decode(self, payload: bytes) -> Chunk:
-        chunk: Chunk = self._decoder.decode_or_raise(payload)
-        return chunk
-
-    def _convert(self, value: Any) -> Chunk:
-        chunk: Chunk = self._decoder.convert(value)
-        return chunk
-
-    def _merge(self, chunk: Chunk) -> None:
-        merger = self._merger
-        merger.add(chunk, merger.shape(type(chunk)))
-
-    def _build(self) -> Result:
-        result: Result = self._merger.build()
-        return result
-
-    def _is_empty(self) -> bool:
-        return bool(self._merger.empty)
-
-    def _batch(
-        self,
-        kind: int,
-        run: list[bytes] | tuple[list[bytes], int],
-        offset: int,
-        out: list[Chunk],
-        position: int,
-    ) -> None:
-        """The per-chunk hot path: ``StreamAccumulator._batch`` with the decode and the merge's
-        plan looked up once per run, and no classifying of a payload that decodes."""
         payloads, first = _run(run)
         append = out.append
         merger = self._merger
@@ -467,26 +430,79 @@ class ChunkAccumulator(StreamAccumulator[Chunk, Result]):
                 merge(chunk, plan)
             except ChunkAggError as exc:
                 # Consume this event only: the rest of the run stays queued for the next call.
-                self._batch_fault(exc, kind, payloads, first, k, skipped, offset, position)
+                self._batch_fault(exc, kind, run, k, skipped, offset, position)
                 raise
             append(chunk)
         self._events += len(payloads) - first - skipped
 
+    def _batch_fault(
+        self,
+        exc: ChunkAggError,
+        kind: int,
+        run: list[bytes] | tuple[list[bytes], int] | EventRun,
+        k: int,
+        skipped: int,
+        offset: int,
+        position: int,
+    ) -> None:
+        """Locate a fault at payload ``k`` of a run; queue the rest of the run, uncopied."""
+        payloads, first = _run(run)
+        payload = payloads[k]
+        locate_payload(exc, payload)
+        self._events += k + 1 - first - skipped
+        rest: Any
+        if type(run) is EventRun:
+            start = run.start(k)
+            rest = run.rest(k)
+            after = rest.offset
+        else:
+            step = BATCH_STEP[kind]
+            start = offset + sum(map(len, payloads[first:k])) + step * (k - first)
+            after = start + len(payload) + step
+            rest = (payloads, k + 1)
+        exc._locate(self._events, start)
+        if k + 1 < len(payloads):
+            self._framer.frames.insert(position, (kind, after, rest))
 
-def _run(run: list[bytes] | tuple[list[bytes], int]) -> tuple[list[bytes], int]:
-    """A batch frame's payloads and where to start in them."""
+    def _slow_frame(self, kind: int, payload: bytes) -> Chunk:
+        if kind == FAULT:
+            raise self._framer.faults.pop(0)
+        if kind == ERROR:
+            raise error_event(payload)
+        # TAIL: the last event of a stream that ended without closing it (or a whole body).
+        try:
+            return self._decode(payload)
+        except ChunkError as error:
+            exc = error.__cause__ or error
+            # Typed decoding may stop at a wrong type before reaching the cut: what the JSON
+            # itself says decides. Cut short ("truncated", or a "[DONE]" cut) is an incomplete
+            # stream, which retrying may mend; whole but wrong, or malformed, is a bad chunk.
+            try:
+                _any_decoder.decode(payload)
+            except DECODE_ERRORS as syntax:
+                if _cut_short(payload, str(syntax)):
+                    raise IncompleteStreamError(
+                        f"stream ended inside an event, whose JSON is cut short ({exc})", payload
+                    ) from exc
+            raise
+
+
+def _run(run: list[bytes] | tuple[list[bytes], int] | EventRun) -> tuple[Sequence[bytes], int]:
+    """A run frame's payloads and where to start in them."""
+    if type(run) is list:
+        return run, 0
     if type(run) is tuple:
         return run
-    return run, 0  # type: ignore[return-value]
+    return run.payloads, run.first  # type: ignore[union-attr]
 
 
-def _attach(exc: ChunkAggError, payload: Any) -> None:
+def locate_payload(exc: ChunkAggError, payload: Any) -> None:
     """Give a merge-time ``ChunkError`` (raised without bytes) the payload of its event."""
     if isinstance(exc, ChunkError) and not exc.payload and isinstance(payload, bytes):
         exc.payload = payload
 
 
-def _error_event(payload: bytes) -> StreamError:
+def error_event(payload: bytes) -> StreamError:
     """Build the ``StreamError`` for an ``event: error`` (OpenRouter, vLLM, SGLang)."""
     try:
         body = _error_decoder.decode(payload)
@@ -507,6 +523,17 @@ def _error_event(payload: bytes) -> StreamError:
     )
 
 
+def stream_error(error: ErrorObject) -> StreamError:
+    """The ``StreamError`` for a chunk's non-null ``error`` object."""
+    try:
+        payload: Any = msgspec.to_builtins(error)
+    except RecursionError:  # metadata nested too deep to copy: hand over the Struct
+        payload = error
+    return StreamError(
+        error.message or "(no message)", code=error.code, type=error.type, payload=payload
+    )
+
+
 # The first bytes of a stream kept to say what arrived when no chunk did.
 _HEAD = 64
 # The keys of an SSE event object (the Orq SDK's stream items hold only ``data``).
@@ -514,7 +541,7 @@ _EVENT_KEYS = frozenset(("data", "event", "id", "retry"))
 _MISSING = object()
 
 
-def _unwrap(item: Any) -> tuple[Any, Any]:
+def unwrap(item: Any) -> tuple[Any, Any]:
     """(what to merge, the SSE event object it came in, or ``None`` for a bare chunk)."""
     if isinstance(item, msgspec.Struct):
         return item, None
@@ -534,7 +561,7 @@ def _event_type(event: Any) -> Any:
 
 
 def _as_payload(data: Any) -> bytes:
-    """An error event's data as the bytes ``_error_event`` reads."""
+    """An error event's data as the bytes ``error_event`` reads."""
     if isinstance(data, bytes | bytearray):
         return bytes(data)
     if isinstance(data, str):
@@ -547,7 +574,7 @@ def _as_payload(data: Any) -> bytes:
         return repr(data).encode()
 
 
-def _not_bytes(where: str, data: object) -> str:
+def not_bytes(where: str, data: object) -> str:
     kind = type(data).__name__
     if isinstance(data, str):
         return (

@@ -1,17 +1,17 @@
-"""msgspec Structs of the Responses API stream: the wire event, the merged ``Response``, and the
-live events of ``ResponseAccumulator(track=True)``.
+"""msgspec Structs of the Responses API stream: the wire event and the merged ``Response``.
 
-Declarations only: no merge logic, no framing, no decoders (``_responses`` builds those). Names
+Declarations only: no merge logic, no framing, no decoders (the core's ``schema`` builds those
+from ``ResponseEvent``; the live events are in ``events``). Names
 follow the openai SDK's ``openai.types.responses`` where a class stands for the same object
 (``ResponseOutputMessage``, ``ResponseFunctionToolCall``...).
 
 The wire: one Struct, ``ResponseEvent``, declares every field any event type carries, so that
 one msgspec decoder reads every event of a stream in C. Only ``type`` is checked when decoding;
-any other field whose value has another type than declared is kept as sent (``_schema`` derives a
-Struct with that field typed ``Any``), and keys no event declares are kept too (``extra``): an
-event is never rejected for its shape. The merge checks the fields it reads, per event type.
-Nested objects (``response``, ``item``, ``part``, ``annotation``) are plain ``dict`` values,
-kept whole.
+any other field whose value has another type than declared is kept as sent (the core's
+``schema`` derives a Struct with that field typed ``Any``), and keys no event declares are kept
+too (``extra``): an event is never rejected for its shape. The merge checks the fields it
+reads, per event type. Nested objects (``response``, ``item``, ``part``, ``annotation``) are
+plain ``dict`` values, kept whole.
 
 The output: ``Response`` and its output items are built by the merge from plain JSON values,
 never decoded. Every field defaults to ``UNSET`` and is set only when the server sent its key,
@@ -23,26 +23,16 @@ kinds chunkagg knows, plus ``dict`` for any other kind, kept as sent in place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import msgspec
 from msgspec import UNSET, UnsetType
 
-from ._models import _Output, _Wire
+from .._core.models import Number, _Output, _Wire
 
 __all__ = [
-    "Disagreement",
-    "FunctionCallArgumentsDelta",
-    "FunctionCallDone",
-    "OutputAnnotationAdded",
-    "OutputItemDone",
-    "OutputReasoningDelta",
-    "OutputRefusalDelta",
-    "OutputTextDelta",
     "Response",
     "ResponseError",
     "ResponseEvent",
-    "ResponseFinished",
     "ResponseFunctionToolCall",
     "ResponseOutputItem",
     "ResponseOutputMessage",
@@ -51,11 +41,8 @@ __all__ = [
     "ResponseReasoningContent",
     "ResponseReasoningItem",
     "ResponseReasoningSummary",
-    "ResponseUpdate",
     "ResponseUsage",
 ]
-
-Number = int | float
 
 
 # -- the wire ------------------------------------------------------------------------------------
@@ -93,6 +80,11 @@ class ResponseEvent(_Wire, frozen=True):
     message: str | None = None
     param: str | None = None
     error: dict[str, Any] | None = None
+
+    # Only the event type is checked when decoding: every other field is checked by the merge,
+    # for the event types that read it, so an event of a type chunkagg does not know is never
+    # rejected.
+    _strict = frozenset(("type",))
 
 
 # -- the merged response ------------------------------------------------------------------------
@@ -247,150 +239,3 @@ class Response(_Output, kw_only=True):
                     if isinstance(part, ResponseOutputText) and isinstance(part.text, str):
                         texts.append(part.text)
         return "".join(texts)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the response as plain builtins: the object the server sent, key for key."""
-        result: dict[str, Any] = msgspec.to_builtins(self)
-        return result
-
-    def to_json(self) -> bytes:
-        """Return the response encoded as compact JSON bytes."""
-        return msgspec.json.encode(self)
-
-
-# -- live events ------------------------------------------------------------------------------
-
-
-class _Update(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """Base of the live events; encoded with a ``type`` tag naming the class."""
-
-
-class OutputTextDelta(_Update, frozen=True):
-    """A text fragment of the ``output_text`` part ``content_index`` of item ``output_index``."""
-
-    output_index: int
-    content_index: int
-    delta: str
-
-
-class OutputRefusalDelta(_Update, frozen=True):
-    """A fragment of the ``refusal`` part ``content_index`` of item ``output_index``."""
-
-    output_index: int
-    content_index: int
-    delta: str
-
-
-class OutputReasoningDelta(_Update, frozen=True):
-    """A reasoning fragment of item ``output_index``: of its summary part ``index``
-    (``field="summary"``), or of its reasoning text part ``index`` (``field="content"``)."""
-
-    output_index: int
-    index: int
-    field: Literal["summary", "content"]
-    delta: str
-
-
-class OutputAnnotationAdded(_Update, frozen=True):
-    """An annotation (a ``url_citation``, say) of an ``output_text`` part, at its index."""
-
-    output_index: int
-    content_index: int
-    annotation_index: int
-    annotation: Any
-
-
-class FunctionCallArgumentsDelta(_Update, frozen=True):
-    """An arguments fragment of the function call at ``output_index``.
-
-    ``parsed`` is the partial parse of the arguments so far (jiter's partial mode, redone once
-    the arguments grew by half), so it may lag the text; ``None`` until a parse succeeds, or
-    without jiter.
-    """
-
-    output_index: int
-    item_id: str | None
-    delta: str
-    parsed: Any = None
-
-
-class FunctionCallDone(_Update, frozen=True):
-    """The arguments of the function call at ``output_index`` are whole: the server said so
-    (``function_call_arguments.done``, or ``output_item.done``), or the stream ended.
-
-    ``valid`` tells whether ``arguments`` is a JSON text; ``parsed`` is its value then, and
-    ``None`` otherwise (reported, not guessed). A call whose arguments change after this event
-    (a restated value) gets another one.
-    """
-
-    output_index: int
-    item_id: str | None
-    call_id: str | None
-    name: str | None
-    arguments: str
-    parsed: Any
-    valid: bool
-
-
-class OutputItemDone(_Update, frozen=True):
-    """Item ``output_index`` is complete (``response.output_item.done``), as the server
-    restated it."""
-
-    output_index: int
-    if TYPE_CHECKING:
-        item: ResponseOutputItem
-    else:
-        item: Any
-
-
-class ResponseFinished(_Update, frozen=True):
-    """A terminal event arrived (``response.completed``, ``.incomplete`` or ``.failed``).
-
-    ``status`` is its response's status; ``error`` and ``incomplete_details`` are as sent.
-    """
-
-    status: str | None
-    error: Any = None
-    incomplete_details: Any = None
-
-
-class Disagreement(_Update, frozen=True):
-    """A value the server restated differs from what the stream's earlier events built.
-
-    ``path`` locates it in the response (``output[0].content[0].text``); ``streamed`` is what
-    the earlier events built, ``sent`` what event number ``event`` (of type ``source``, such as
-    ``response.output_text.done`` or ``response.completed``) says. Either is ``UNSET`` (absent in
-    JSON) when that side has no such value. The restated value is the one kept.
-    """
-
-    path: str
-    event: int
-    source: str
-    streamed: Any = UNSET
-    sent: Any = UNSET
-
-    def __str__(self) -> str:
-        return (
-            f"event {self.event} ({self.source}): {self.path} was built as "
-            f"{_short(self.streamed)}, restated as {_short(self.sent)}"
-        )
-
-
-def _short(value: Any) -> str:
-    if value is UNSET:
-        return "(absent)"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-ResponseUpdate = (
-    OutputTextDelta
-    | OutputRefusalDelta
-    | OutputReasoningDelta
-    | OutputAnnotationAdded
-    | FunctionCallArgumentsDelta
-    | FunctionCallDone
-    | OutputItemDone
-    | ResponseFinished
-    | Disagreement
-)

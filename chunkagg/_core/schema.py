@@ -1,7 +1,10 @@
 """Payloads to typed chunks that lose nothing: the fast typed decoder, and the Structs it lacks.
 
-Owns how JSON becomes a ``ResponseBody2`` with every key the server sent, and the Structs derived
-for keys or types the declared ones lack. Must not know framing or merge rules.
+Owns how JSON becomes a format's root wire Struct (``ChunkDecoder(root)``: chat's
+``ResponseBody2``, ``CompletionChunk``, ``ResponseEvent``...) with every key the server sent, and
+the Structs derived for keys or types the declared ones lack. Must not know framing, merge rules,
+or any format: what it needs of a format's Structs they declare as class facts (``models``:
+``_strict``, ``_extensions``, ``_unmerged``, ``_wider``), read from the root it is given.
 
 msgspec decodes a declared Struct in C but skips a key it does not declare; it has no place to keep
 one (msgspec#490). So every wire Struct forbids unknown keys, and a stream starts on the
@@ -33,34 +36,17 @@ from typing import Any, TypeVar, cast
 import msgspec
 from msgspec import UNSET
 
-from ._errors import ChunkError, LimitExceededError
-from ._models import (
-    AudioDelta,
-    ChoiceLogprobs,
-    ChunkChoice,
-    CompletionTokensDetails,
-    Delta,
-    ErrorObject,
-    FunctionCallDelta,
-    PromptTokensDetails,
-    ReasoningDetail,
-    ResponseBody2,
-    TokenLogprob,
-    ToolCallDelta,
-    TopLogprob,
-    Usage,
-    _Common,
-)
+from .._errors import ChunkError, LimitExceededError
+from .detect import other_api
+from .models import _Common
 
 __all__ = [
     "DECODE_ERRORS",
     "MAX_EXTRA_FIELDS",
     "ChunkDecoder",
     "Schema",
-    "as_usage",
     "build_output",
     "derive_output",
-    "lenient",
     "whole_numbers",
 ]
 
@@ -73,81 +59,9 @@ MAX_EXTRA_FIELDS = 256
 
 # What a payload may need of a schema, per (declared class, JSON key): a field for an unknown key,
 # an extension enabled, a field retyped Any (an extension of an unexpected type), or a field given
-# its wider type (see _WIDER).
+# its wider type (a class's ``_wider``).
 EXTRA, ENABLE, ANY, WIDE = 0, 1, 2, 3
 Need = tuple[type, str, int]
-
-# The extensions a payload may enable (``ResponseBody2._extensions``...), and those of them the
-# merge never reads (OpenAI's padding).
-_EXTENSIONS: dict[type, tuple[str, ...]] = {
-    cls: cls._extensions for cls in (ResponseBody2, ChunkChoice, Delta)
-}
-_UNMERGED = frozenset(("obfuscation", "error"))
-# Fields declared narrower than what some servers send: the merge's hot path then never checks
-# for the rare shape (Mistral's content parts), and a stream that sends it widens.
-_WIDER: dict[tuple[type, str], Any] = {(Delta, "content"): str | list[Any] | None}
-# The fields OpenAI defines, whose wrong type is a bad chunk; every other declared field is an
-# extension, whose value of another type is kept.
-_STRICT: dict[type, frozenset[str]] = {
-    ResponseBody2: frozenset(
-        (
-            "id",
-            "choices",
-            "created",
-            "model",
-            "object",
-            "system_fingerprint",
-            "usage",
-            "service_tier",
-            "error",
-        )
-    ),
-    ChunkChoice: frozenset(("index", "delta", "finish_reason", "logprobs", "message")),
-    Delta: frozenset(
-        (
-            "role",
-            "content",
-            "refusal",
-            "reasoning",
-            "reasoning_content",
-            "reasoning_signature",
-            "redacted_reasoning",
-            "tool_calls",
-            "function_call",
-            "audio",
-        )
-    ),
-    Usage: frozenset(
-        (
-            "prompt_tokens",
-            "completion_tokens",
-            "total_tokens",
-            "prompt_tokens_details",
-            "completion_tokens_details",
-        )
-    ),
-    PromptTokensDetails: frozenset(("cached_tokens", "audio_tokens")),
-    CompletionTokensDetails: frozenset(
-        (
-            "reasoning_tokens",
-            "accepted_prediction_tokens",
-            "rejected_prediction_tokens",
-            "audio_tokens",
-        )
-    ),
-    ReasoningDetail: frozenset(),
-}
-# Classes whose declared fields are all strict (any class no entry above names is: the formats
-# beside chat register their lenient fields with ``lenient()``).
-_ALL_STRICT = (
-    ToolCallDelta,
-    FunctionCallDelta,
-    AudioDelta,
-    ChoiceLogprobs,
-    TokenLogprob,
-    TopLogprob,
-    ErrorObject,
-)
 
 
 @dataclass(frozen=True)
@@ -179,13 +93,13 @@ def _structs_in(tp: Any) -> tuple[type, ...]:
 
 def _fields(cls: type) -> dict[str, _Field]:
     """The declared fields of ``cls``, then its extensions (read from their properties)."""
-    strict = set(_STRICT[cls]) if cls in _STRICT else None
+    strict: frozenset[str] | None = cls._strict  # type: ignore[attr-defined]
     out = {}
     declared = [
         (info.name, info.encode_name, info.type, info.default, info.default_factory, False)
         for info in msgspec.structs.fields(cls)
     ]
-    for name in _EXTENSIONS.get(cls, ()):
+    for name in cls._extensions:  # type: ignore[attr-defined]
         getter = getattr(cls, name).fget
         hint = typing.get_type_hints(getter)["return"]
         declared.append((name, name, hint, getter(None), msgspec.NODEFAULT, True))
@@ -227,32 +141,16 @@ def _tree(root: type) -> dict[type, dict[str, _Field]]:
     return tree
 
 
-_TREES: dict[type, dict[type, dict[str, _Field]]] = {}
-
-
+@functools.cache
 def _tree_of(root: type) -> dict[type, dict[str, _Field]]:
-    # Built once per root at import time of its format (module-level setup, never per stream).
-    tree = _TREES.get(root)
-    if tree is None:
-        tree = _TREES[root] = _tree(root)
-    return tree
+    """Every wire Struct reachable from ``root``, with its fields (once per root and process)."""
+    return _tree(root)
 
 
 @functools.cache
 def _keys_of(root: type) -> frozenset[str]:
     """The JSON keys a chunk of ``root`` may carry at its top (shared by every stream)."""
     return frozenset(_tree_of(root)[root])
-
-
-def lenient(cls: type, strict: frozenset[str]) -> None:
-    """Declare that of ``cls``'s fields only ``strict`` are checked: a value of another type in
-    any other is kept as sent (a format's extensions). Call before the first schema of a root
-    that holds ``cls`` is built."""
-    _STRICT[cls] = strict
-
-
-_TREE = _tree_of(ResponseBody2)
-assert set(_TREE) == {*_STRICT, *_ALL_STRICT}, "every wire Struct needs a strictness entry"
 
 
 # -- finding what a payload needs ----------------------------------------------------------------
@@ -277,7 +175,7 @@ def _needs(
     cls: type,
     out: set[Need],
     drops: list[tuple[dict[str, Any], str]],
-    tree: dict[type, dict[str, _Field]] = _TREE,
+    tree: dict[type, dict[str, _Field]],
 ) -> None:
     """Add to ``out`` what decoding ``value`` as ``cls`` needs beyond the plain schema.
 
@@ -296,7 +194,7 @@ def _needs(
             out.add((cls, key, ENABLE))  # even for null: the plain schema has no such field
         if item is None:
             continue
-        if (cls, key) in _WIDER and not isinstance(item, str):
+        if key in cls._wider and not isinstance(item, str):  # type: ignore[attr-defined]
             out.add((cls, key, WIDE))
         if not field.strict and not _accepts(field, item):
             out.add((cls, key, ANY))
@@ -408,8 +306,10 @@ class Schema:
         for cls in _post_order(base, tree):
             derived[cls] = _derive(cls, by_class.get(cls, {}), derived, self.ext, tree, base)
         if derived[base] is not base:
-            # Whether a delta's content may be a list of parts: the merge checks only then.
-            type.__setattr__(derived[base], "_parts", (Delta, "content", WIDE) in needs)
+            # Which fields have their wider type: a format's merge checks for the rare shape
+            # only then (chat: a delta's content as a list of parts).
+            widened = frozenset((cls, key) for cls, key, kind in needs if kind == WIDE)
+            type.__setattr__(derived[base], "_widened", widened)
         self.root: Any = derived[base]
         self.extras = sum(kind == EXTRA for _, _, kind in needs)
         self.strict: msgspec.json.Decoder[Any] = msgspec.json.Decoder(self.root)
@@ -435,14 +335,14 @@ def _derive(
             if not kinds:
                 continue  # left to its property
             changed = True
-            if key not in _UNMERGED:
+            if key not in cls._unmerged:  # type: ignore[attr-defined]
                 live.append((field.attr, key))
         if ANY in kinds:
             fields.append((field.attr, Any, field.default))
             changed = mutable = True
             continue
         if WIDE in kinds:
-            fields.append((field.attr, _WIDER[cls, key], field.default))
+            fields.append((field.attr, cls._wider[key], field.default))  # type: ignore[attr-defined]
             changed = True
             continue
         swapped = _swap(field.type, derived)
@@ -486,9 +386,6 @@ def _schema(base: type, needs: frozenset[Need]) -> Schema:
     return Schema(base, needs)
 
 
-PLAIN = _schema(ResponseBody2, frozenset())
-
-
 # -- per-stream decoding ---------------------------------------------------------------------------
 
 
@@ -501,14 +398,14 @@ class ChunkDecoder:
 
     __slots__ = ("base", "decode", "keys", "noun", "schema", "tree")
 
-    def __init__(self, base: type = ResponseBody2, noun: str = "chunk") -> None:
-        """A decoder of ``base`` payloads (a chunk Struct class forbidding unknown keys), each
-        called a ``noun`` in error messages."""
+    def __init__(self, base: type, noun: str = "chunk") -> None:
+        """A decoder of ``base`` payloads (a format's root wire Struct), each called a ``noun``
+        in error messages."""
         self.base = base
         self.noun = noun
         self.tree = _tree_of(base)
         self.keys = _keys_of(base)
-        self.schema = PLAIN if base is ResponseBody2 else _schema(base, frozenset())
+        self.schema = _schema(base, frozenset())
         self.decode: Callable[[Any], Any] = self.schema.strict.decode
 
     def widen(self, payload: bytes | bytearray | memoryview | str, exc: Exception) -> Any:
@@ -524,7 +421,7 @@ class ChunkDecoder:
             raise _chunk_error(err, payload, self.noun) from err
         if not isinstance(value, dict):
             raise _chunk_error(exc, payload, self.noun) from exc
-        _check_chunk_keys(value, self.keys)
+        _check_chunk_keys(value, self.keys, self.noun)
         needs: set[Need] = set()
         drops: list[tuple[dict[str, Any], str]] = []
         _needs(value, self.base, needs, drops, self.tree)
@@ -611,30 +508,16 @@ class ChunkDecoder:
 _ANY_DECODE = msgspec.json.Decoder().decode
 
 
-def _check_chunk_keys(value: Mapping[str, Any], keys: frozenset[str]) -> None:
+def _check_chunk_keys(value: Mapping[str, Any], keys: frozenset[str], noun: str) -> None:
     # An object with keys, none of them a chunk's, is not a chunk ({"not": "a chunk"}, a JSON
     # error body of another API...): merging it would pass it off as an empty completion.
     if value and keys.isdisjoint(value):
         found = ", ".join(sorted(map(repr, value))[:8])
-        raise ChunkError(f"a JSON object with none of a chunk's keys ({found}){_other_api(value)}")
-
-
-_OTHER_APIS = {
-    "chat.completion.chunk": "a chat completion chunk: merge it with chunkagg.Accumulator",
-    "chat.completion": "a chat completion: merge it with chunkagg.Accumulator",
-    "text_completion": "a text_completion chunk: merge it with chunkagg.CompletionAccumulator",
-}
-
-
-def _other_api(value: Mapping[str, Any]) -> str:
-    """Which accumulator reads ``value``, when it is plainly another API's event."""
-    kind = value.get("object")
-    if isinstance(kind, str) and kind in _OTHER_APIS:
-        return f": {_OTHER_APIS[kind]}"
-    kind = value.get("type")
-    if isinstance(kind, str) and kind.startswith("response."):
-        return ": a Responses API event: merge it with chunkagg.ResponseAccumulator"
-    return ""
+        article = "an" if noun[:1] in "aeiou" else "a"
+        raise ChunkError(
+            f"not {article} {noun}: a JSON object whose keys ({found}) include none that "
+            f"{article} {noun} has{other_api(value)}"
+        )
 
 
 def _chunk_error(
@@ -644,17 +527,7 @@ def _chunk_error(
     return ChunkError(f"invalid {noun}: {exc}", raw)
 
 
-def as_usage(value: Mapping[str, Any]) -> Usage | None:
-    """A usage block from builtins, every key kept; ``None`` when it is not one."""
-    chunk: ResponseBody2
-    try:
-        chunk = ChunkDecoder().decode_or_raise(msgspec.json.encode({"usage": value}))
-    except (ChunkError, LimitExceededError, msgspec.EncodeError):
-        return None
-    return chunk.usage
-
-
-def whole_numbers(value: Any, cls: type = ResponseBody2) -> Any:
+def whole_numbers(value: Any, cls: type) -> Any:
     """A copy of a chunk's builtins with whole-number floats made ints where ints are due.
 
     The Orq SDK types every JSON number as a float, so its models dump ``"index": 0.0``. An int
