@@ -1,4 +1,4 @@
-"""``python -m benchmarks.instructions``: instruction counts of every benchmark stream, by callgrind.
+"""``python -m benchmarks.instructions``: instruction counts of the benchmark streams (callgrind).
 
 Measures, for each stream of the three benchmarks (chat ``_data``, ``completions``, ``responses``)
 fed in network-like slices and one byte at a time, the instructions CPython executes from the
@@ -7,11 +7,13 @@ first byte in to the final result out, under ``valgrind --tool=callgrind`` with
 to a fraction of a percent, so they are what the speed targets are judged by.
 
 Each count is the difference of two processes that do the same work up to the measured part:
-both import the package, read the slices from a file and build the consumer's objects; only the
-second feeds the slices and finalizes. Consumers: ``chunkagg`` (the format's accumulator, through
-public names only, so any checkout can be measured), ``json`` (the same, then ``to_json()``) and
-``floor`` (incremental framing plus a generic ``msgspec.json.decode`` of every event, no merge:
-the chat benchmark's ``_consumers.Floor``).
+both import the package, read the slices from a file and run the stream once (warming up what a
+process does once: lazy imports, the Structs derived for a stream's extensions, compiled
+merges); only the second runs it again. So a count is the steady cost of one stream (``--cold``:
+without the warm-up run, one-time costs included). Consumers: ``chunkagg`` (the format's
+accumulator, through public names only, so any checkout can be measured), ``json`` (the same,
+then ``to_json()``) and ``floor`` (incremental framing plus a generic ``msgspec.json.decode`` of
+every event, no merge: the chat benchmark's ``_consumers.Floor``).
 
 ``--source DIR`` (repeatable) measures the ``chunkagg`` package found in ``DIR`` (a checkout or a
 ``git worktree`` of another commit) beside this one, in the same run; the table gives each count
@@ -21,6 +23,7 @@ and its ratio to the first source's. Needs valgrind on ``PATH``. Two processes r
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -46,9 +49,9 @@ SKIP_ONE_BYTE = {("chat", "text-20k")}
 # The child: imports, inputs and objects in both runs; the measured work in the second only.
 _CHILD = r"""
 import sys
-source, fmt, consumer, path, measured = sys.argv[1:6]
+source, fmt, consumer, path, measured, root, warm = sys.argv[1:8]
 sys.path.insert(0, source)
-sys.path.insert(1, sys.argv[6])
+sys.path.insert(1, root)
 import msgspec
 import chunkagg
 slices = msgspec.msgpack.decode(open(path, "rb").read(), type=list[bytes])
@@ -58,22 +61,28 @@ if consumer == "floor":
     else:
         from benchmarks._consumers import Floor
     floor = Floor()
-    if measured == "1":
+
+    def run():
         floor.run(slices)
+
 else:
     new = {
         "chat": chunkagg.Accumulator,
         "completions": chunkagg.CompletionAccumulator,
         "responses": chunkagg.ResponseAccumulator,
     }[fmt]
-    acc = new()
-    if measured == "1":
+
+    def run():
+        acc = new()
         feed = acc.feed
         for data in slices:
             feed(data)
         result = acc.finalize()
         if consumer == "json":
             result.to_json()
+
+for _ in range(int(warm) + int(measured)):
+    run()
 """
 
 
@@ -111,7 +120,7 @@ def _streams(formats: list[str], modes: list[str]) -> dict[tuple[str, str, str],
     return out
 
 
-def _count(job: Job, measured: bool) -> int:
+def _count(job: Job, measured: bool, warm: bool) -> int:
     env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
     command = [
         "valgrind",
@@ -126,6 +135,7 @@ def _count(job: Job, measured: bool) -> int:
         job.path,
         "1" if measured else "0",
         str(ROOT),
+        "1" if warm else "0",
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     found = re.search(r"Collected : (\d+)", done.stderr)
@@ -134,8 +144,8 @@ def _count(job: Job, measured: bool) -> int:
     return int(found.group(1))
 
 
-def _measure(job: Job) -> int:
-    return _count(job, True) - _count(job, False)
+def _measure(job: Job, warm: bool) -> int:
+    return _count(job, True, warm) - _count(job, False, warm)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--consumer", action="append", choices=CONSUMERS)
     parser.add_argument("--scenario", action="append", help="only these streams (any format)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cold", action="store_true", help="count one-time costs too")
+    parser.add_argument(
+        "--one-byte", nargs="*", default=None, metavar="STREAM", help="1-byte mode only for these"
+    )
     parser.add_argument("--json", type=Path, help="write the counts here")
     args = parser.parse_args(argv)
     sources = [str(Path(s).resolve()) for s in args.source or [str(ROOT)]]
@@ -158,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         for (fmt, name, mode), blob in _streams(formats, modes).items():
             if args.scenario and name not in args.scenario:
                 continue
+            if mode == "1-byte" and args.one_byte is not None and name not in args.one_byte:
+                continue
             path = os.path.join(tmp, f"{fmt}-{name}-{mode}.msgpack")
             Path(path).write_bytes(blob)
             for consumer in consumers:
@@ -166,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
                 for source in sources if consumer != "floor" else sources[:1]:
                     jobs.append(Job(source, fmt, name, mode, consumer, path))
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-            counts = dict(zip(jobs, pool.map(_measure, jobs), strict=True))
+            measure = functools.partial(_measure, warm=not args.cold)
+            counts = dict(zip(jobs, pool.map(measure, jobs), strict=True))
 
     rows: list[dict[str, Any]] = []
     for job, count in counts.items():

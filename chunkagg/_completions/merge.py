@@ -288,6 +288,8 @@ class CompletionMerger:
                         st = states[ch.index] = TextChoiceState(ch.index)
                     self.text_size += self._apply(st, ch, plan)
         # Azure-style filter chunks may carry "" and 0: only a non-empty value counts as sent.
+        # Written out here as in chat's merge: a helper shared by both would cost a Python call
+        # per chunk, about a thousand instructions, 6% of this merge on a text stream (callgrind).
         if self.id is None and chunk.id:
             self.id = chunk.id
         if self.created is None and chunk.created:
