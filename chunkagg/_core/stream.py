@@ -294,10 +294,7 @@ class StreamAccumulator(Generic[Chunk, Result]):
             raise AccumulatorClosedError("add() after finalize()")
         self._events += 1
         try:
-            kind = (
-                event.get("event") if isinstance(event, Mapping) else getattr(event, "event", None)
-            )
-            if kind == "error":
+            if _event_type(event) == "error":
                 raise error_event(_as_payload(data))
             if isinstance(data, str | bytes | bytearray):
                 payload = bytes(data.encode() if isinstance(data, str) else data).strip()
