@@ -1,15 +1,16 @@
-"""msgspec Structs for the wire chunk and the merged completion.
+"""msgspec Structs of chat completions: the wire chunk and the merged completion.
 
-Declarations only: no merge logic, no framing, no decoders (``_schema`` builds those). Names
-follow the seed (``ResponseBody2``) and the OpenAI chat-completions format; the README's "Merge
-policy" and "Provider extensions" sections give the rule of every field.
+Declarations only: no merge logic, no framing, no decoders (the core's ``schema`` builds those,
+from the class facts declared here: ``_strict``, ``_extensions``, ``_unmerged``, ``_wider``).
+Names follow the seed (``ResponseBody2``) and the OpenAI chat-completions format; the docs' "Merge
+policy" and "Provider extensions" pages give the rule of every field.
 
 The wire Structs declare the fields OpenAI defines, typed strictly (a wrong type there is a bad
 chunk), and forbid any other key: an OpenAI stream decodes into exactly these classes. The
 providers' extensions (``reasoning_details``, ``citations``, ``provider``...) are read here as
 properties, typed, ``None``/``UNSET`` when absent; a stream that carries one, or a key nobody
-declared, decodes into subclasses that ``_schema`` derives to declare them, so nothing a server
-sent is lost (``extra`` gives the undeclared ones by JSON key). Usage keys are all declared.
+declared, decodes into subclasses that the core's ``schema`` derives to declare them, so nothing a
+server sent is lost (``extra`` gives the undeclared ones by JSON key). Usage keys are all declared.
 
 Wire Structs are frozen, and the lists a merged completion shares with them (a token's ``bytes``
 and ``top_logprobs``) are tuples: nothing a caller holds can change a merge under way.
@@ -151,7 +152,7 @@ class Delta(_Wire, frozen=True):
         content: str | list[Any] | None = None
     else:
         # Declared narrow, so that the merge's hot path never checks for parts: a stream that
-        # sends a list of parts widens its schema (``_schema``), as one with an extension does.
+        # sends a list of parts widens its schema (``_wider``), as one with an extension does.
         content: str | None = None
     refusal: str | None = None
     reasoning: str | None = None

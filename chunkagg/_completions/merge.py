@@ -85,8 +85,6 @@ CORE_FIELDS = frozenset(
     )
 )
 
-# Rules under which a field keeps growing (``_extensions``): past ``max_text_size``, a chunk
-
 
 class CompletionPlan:
     """What the merge reads beyond the declared fields in chunks of one derived class: the
