@@ -25,10 +25,13 @@ from hypothesis import strategies as st
 from chunkagg import Accumulator, ChatCompletion, ChunkAggError, EmptyStreamError, ResponseBody2
 
 __all__ = [
+    "BAD_MIDDLE",
     "BASE_SEED",
     "FIXTURES",
+    "ROOT",
     "SPLITS",
     "SPLIT_IDS",
+    "SYNTHETIC",
     "Split",
     "canonical",
     "choice",
@@ -51,7 +54,12 @@ __all__ = [
     "walk",
 ]
 
+# The repository (examples/, README.md, docs/), and the test data: the captured chat fixtures and
+# the synthetic streams (providers/, completions/, responses/). Test modules sit one folder deeper
+# (tests/<folder>/), so they reach the data through these rather than their own __file__.
+ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
+SYNTHETIC = Path(__file__).parent / "synthetic"
 
 _env_seed = os.environ.get("CHUNKAGG_SEED")
 BASE_SEED = int(_env_seed) if _env_seed else random.SystemRandom().randrange(1 << 32)
@@ -292,6 +300,15 @@ def ndjson(*chunks: Mapping[str, Any] | bytes | str, eol: str = "\n") -> bytes:
     """One JSON chunk per line."""
     end = eol.encode()
     return b"".join(_payload(c) + end for c in chunks)
+
+
+# A malformed event between good ones: "a" and "b" merge before the fault, "c" after it.
+BAD_MIDDLE = sse(
+    chunk(choice(role="assistant", content="a")),
+    chunk(choice(content="b")),
+    b"{not json",
+    chunk(choice(content="c")),
+)
 
 
 # -- streams from a truth ---------------------------------------------------------------------

@@ -6,10 +6,8 @@ Every stream here is fed whole, one byte at a time and in random slices (``SPLIT
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,6 @@ from helpers import (
 import chunkagg
 from chunkagg import (
     Accumulator,
-    AsyncChunkStream,
     ChunkAggError,
     ChunkError,
     ChunkStream,
@@ -41,10 +38,8 @@ from chunkagg import (
     LimitExceededError,
     StreamError,
     ToolCallDone,
-    aaccumulate,
     accumulate,
 )
-from chunkagg._cli import main
 
 PAIRS = fixture_pairs()
 PAIR_IDS = [name for name, _, _ in PAIRS]
@@ -106,22 +101,6 @@ def test_random_bytes_never_pass_as_an_empty_completion() -> None:
         assert completion.choices or completion.id or errors, data
 
 
-@pytest.mark.parametrize(
-    "data",
-    [b"", b'{"not":"a chunk"}', b"<!DOCTYPE html><html></html>", b"\x00\x01\x02garbage"],
-    ids=["empty", "not-a-chunk", "html", "garbage"],
-)
-def test_cli_exits_non_zero_for_what_is_not_a_stream(
-    data: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / "input"
-    path.write_bytes(data)
-    assert main([str(path)]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "chunkagg:" in captured.err
-
-
 class AIMessageChunk(pydantic.BaseModel):
     """Shaped like LangChain's message chunk: a pydantic model that is no chat chunk."""
 
@@ -143,17 +122,6 @@ def test_objects_that_are_not_chunks_are_refused_saying_what_they_are() -> None:
         acc.add(b'{"choices":[]}')
     with pytest.raises(EmptyStreamError, match="2 events, none of them a chunk"):
         acc.finalize()
-
-
-def test_wrong_python_types_say_what_to_pass() -> None:
-    acc = Accumulator()
-    with pytest.raises(TypeError, match="raw body as bytes, not str"):
-        acc.feed('data: {"choices":[]}\n\n')  # type: ignore[arg-type]
-    for call in (lambda: accumulate(b"data: x\n\n"), lambda: ChunkStream("data: x")):
-        with pytest.raises(TypeError, match=r"iterable of byte pieces.*pass \[data\]"):
-            call()
-    with pytest.raises(TypeError, match="iterable of byte pieces"):
-        asyncio.run(aaccumulate(b"x"))  # type: ignore[call-overload]
 
 
 # -- a non-streamed body ------------------------------------------------------------------------
@@ -207,12 +175,6 @@ def test_a_non_streamed_body_with_tool_calls_and_an_explicit_format() -> None:
         assert got == canonical(body), fmt
 
 
-def test_cli_prints_a_non_streamed_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _, _, expected = PAIRS[0]
-    assert main([str(expected)]) == 0
-    assert canonical(json.loads(capsys.readouterr().out)) == json.loads(expected.read_bytes())
-
-
 def test_a_document_over_the_event_limit_is_refused_the_same_for_every_split() -> None:
     body = b'{\n "id": "x",\n "choices": [],\n "model": "' + b"m" * 200 + b'"\n}' + b" " * 100
     outcomes = set()
@@ -228,64 +190,6 @@ def test_a_document_over_the_event_limit_is_refused_the_same_for_every_split() -
 
 
 # -- 2. relays: ChunkStream and accumulate --------------------------------------------------------
-
-BAD_MIDDLE = sse(
-    chunk(choice(role="assistant", content="a")),
-    chunk(choice(content="b")),
-    b"{not json",
-    chunk(choice(content="c")),
-)
-
-
-@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
-def test_chunk_stream_yields_what_merged_before_a_fault(split: Split) -> None:
-    pieces = [BAD_MIDDLE]
-    if split.kind != "whole":
-        pieces = [BAD_MIDDLE[i : i + 7] for i in range(0, len(BAD_MIDDLE), 7)]
-    stream = ChunkStream(pieces)
-    got: list[chunkagg.ResponseBody2] = []
-    with pytest.raises(ChunkError) as info:
-        got.extend(stream)
-    assert [c.choices[0].delta.content for c in got if c.choices[0].delta] == ["a", "b"]
-    assert info.value.partial is not None
-    assert info.value.partial.choices[0].message.content == "ab"
-    skipping = ChunkStream(pieces, on_error="skip")
-    contents = [c.choices[0].delta.content for c in skipping]  # type: ignore[union-attr]
-    assert contents == ["a", "b", "c"]
-    assert [type(f) for f in skipping.faults] == [ChunkError]
-    assert skipping.completion is not None
-    assert skipping.completion.choices[0].message.content == "abc"
-
-
-def test_async_chunk_stream_and_aaccumulate_keep_what_merged() -> None:
-    async def source() -> AsyncIterator[bytes]:
-        for i in range(0, len(BAD_MIDDLE), 5):
-            yield BAD_MIDDLE[i : i + 5]
-
-    async def run() -> None:
-        stream = AsyncChunkStream(source(), on_error="skip")
-        contents = [c.choices[0].delta.content async for c in stream]  # type: ignore[union-attr]
-        assert contents == ["a", "b", "c"]
-        assert len(stream.faults) == 1
-        with pytest.raises(ChunkError) as info:
-            await aaccumulate(source())
-        assert info.value.partial is not None
-        assert info.value.partial.choices[0].message.content == "ab"
-
-    asyncio.run(run())
-    with pytest.raises(ChunkError) as info:
-        accumulate([BAD_MIDDLE])
-    assert info.value.partial is not None
-    assert info.value.partial.choices[0].message.content == "ab"
-
-
-def test_chunk_stream_skip_reports_an_empty_stream_as_a_fault() -> None:
-    stream = ChunkStream([b""], on_error="skip")
-    assert list(stream) == []
-    assert [type(f) for f in stream.faults] == [EmptyStreamError]
-    assert stream.completion is not None and stream.completion.choices == []
-    with pytest.raises(ValueError, match="on_error"):
-        ChunkStream([], on_error="ignore")  # type: ignore[call-overload]
 
 
 # -- SSE event objects (the Orq SDK's stream items, httpx-sse, openai) ----------------------------
@@ -510,46 +414,3 @@ def test_logprob_entries_count_against_max_text_size() -> None:
 
 
 # -- 5. the command line ---------------------------------------------------------------------------
-
-
-def test_cli_version_big_integers_and_closed_stdin(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["--version"])
-    assert info.value.code == 0
-    assert capsys.readouterr().out == f"chunkagg {chunkagg.__version__}\n"
-    path = tmp_path / "big.sse"
-    big = b'{"id":"x","created":100000000000000000000,"choices":[{"index":0,"delta":{}}]}'
-    path.write_bytes(b"data: " + big + b"\n\n")
-    assert main([str(path), "--pretty"]) == 0
-    assert json.loads(capsys.readouterr().out)["created"] == 10**20
-    monkeypatch.setattr("sys.stdin", None)
-    assert main(["-"]) == 2
-    assert "standard input is closed" in capsys.readouterr().err
-
-
-def test_cli_keep_going_prints_the_merge_and_exits_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / "bad.sse"
-    path.write_bytes(BAD_MIDDLE)
-    assert main([str(path)]) == 1
-    assert capsys.readouterr().out == ""
-    assert main([str(path), "--keep-going"]) == 1
-    captured = capsys.readouterr()
-    assert json.loads(captured.out)["choices"][0]["message"]["content"] == "abc"
-    assert "skipped: event 3" in captured.err
-
-
-@pytest.mark.parametrize(
-    ("data", "hint"),
-    [(b"", "the input is empty"), (b"<html></html>", "error page"), (b'{"a":1}\n', "not a chat")],
-)
-def test_cli_hints(
-    data: bytes, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / "input"
-    path.write_bytes(data)
-    assert main([str(path)]) == 1
-    assert hint in capsys.readouterr().err

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from helpers import SPLIT_IDS, SPLITS, Split, fixture_pairs, split_feeds
+from helpers import SPLIT_IDS, SPLITS, SYNTHETIC, Split, fixture_pairs, split_feeds
 
 from chunkagg import (
     Accumulator,
@@ -43,7 +43,6 @@ from chunkagg import (
 )
 from chunkagg._cli import main
 
-SYNTHETIC = Path(__file__).parent / "synthetic"
 # (name, bytes, the format's own accumulator class): every stream the suite ships.
 STREAMS: list[tuple[str, bytes, type[Any]]] = [
     *((f"chat/{name}", path.read_bytes(), Accumulator) for name, path, _ in fixture_pairs()),

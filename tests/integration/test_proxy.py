@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from helpers import BASE_SEED, canonical, choice, chunk, fixture_pairs, sse
+from helpers import BASE_SEED, ROOT, canonical, choice, chunk, fixture_pairs, sse
 from sse_server import create_app as create_sse_app
 from sse_server import serve
 from starlette.applications import Starlette
@@ -41,7 +41,6 @@ from starlette.routing import Route
 import chunkagg
 from chunkagg import ChatCompletion, RelayResult
 
-ROOT = Path(__file__).parent.parent
 PROXY_PATH = ROOT / "examples" / "proxy.py"
 PAIRS = fixture_pairs()
 PAIR_IDS = [name for name, _, _ in PAIRS]

@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import BAD_MIDDLE, ROOT, SYNTHETIC, canonical, fixture_pairs
 
+import chunkagg
 from chunkagg._cli import main
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "stream.sse"
+EXAMPLE = ROOT / "examples" / "stream.sse"
+PAIRS = fixture_pairs()
 CHUNK = b'{"id":"c1","created":7,"model":"m","choices":[{"index":0,"delta":{"content":"%s"}}]}'
 
 
@@ -170,10 +173,78 @@ def test_closed_stdout_is_a_message(
 def test_a_responses_stream_cut_before_its_end_is_a_warning(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    cut = Path(__file__).parent / "synthetic" / "responses" / "cut.sse"
+    cut = SYNTHETIC / "responses" / "cut.sse"
     assert main([str(cut)]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["status"] == "in_progress"
     assert "warning: the stream ended before its terminal event" in err
     assert main([str(cut.with_name("plain_text.sse"))]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+# -- what is not a stream, a non-streamed body, --version, --keep-going, hints --------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b'{"not":"a chunk"}', b"<!DOCTYPE html><html></html>", b"\x00\x01\x02garbage"],
+    ids=["empty", "not-a-chunk", "html", "garbage"],
+)
+def test_cli_exits_non_zero_for_what_is_not_a_stream(
+    data: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "input"
+    path.write_bytes(data)
+    assert main([str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "chunkagg:" in captured.err
+
+
+def test_cli_prints_a_non_streamed_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, expected = PAIRS[0]
+    assert main([str(expected)]) == 0
+    assert canonical(json.loads(capsys.readouterr().out)) == json.loads(expected.read_bytes())
+
+
+def test_cli_version_big_integers_and_closed_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"chunkagg {chunkagg.__version__}\n"
+    path = tmp_path / "big.sse"
+    big = b'{"id":"x","created":100000000000000000000,"choices":[{"index":0,"delta":{}}]}'
+    path.write_bytes(b"data: " + big + b"\n\n")
+    assert main([str(path), "--pretty"]) == 0
+    assert json.loads(capsys.readouterr().out)["created"] == 10**20
+    monkeypatch.setattr("sys.stdin", None)
+    assert main(["-"]) == 2
+    assert "standard input is closed" in capsys.readouterr().err
+
+
+def test_cli_keep_going_prints_the_merge_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.sse"
+    path.write_bytes(BAD_MIDDLE)
+    assert main([str(path)]) == 1
+    assert capsys.readouterr().out == ""
+    assert main([str(path), "--keep-going"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["choices"][0]["message"]["content"] == "abc"
+    assert "skipped: event 3" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("data", "hint"),
+    [(b"", "the input is empty"), (b"<html></html>", "error page"), (b'{"a":1}\n', "not a chat")],
+)
+def test_cli_hints(
+    data: bytes, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "input"
+    path.write_bytes(data)
+    assert main([str(path)]) == 1
+    assert hint in capsys.readouterr().err

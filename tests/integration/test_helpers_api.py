@@ -1,4 +1,5 @@
-"""accumulate / aaccumulate / ChunkStream / AsyncChunkStream and add() of decoded chunks."""
+"""accumulate / aaccumulate / ChunkStream / AsyncChunkStream and add() of decoded chunks: every
+fixture through each, the wrong argument types, and what merged before a fault."""
 
 from __future__ import annotations
 
@@ -9,10 +10,29 @@ from typing import Any
 
 import orjson
 import pytest
-from helpers import canonical, choice, chunk, data_payloads, fixture_pairs, sse
+from helpers import (
+    BAD_MIDDLE,
+    SPLIT_IDS,
+    SPLITS,
+    Split,
+    canonical,
+    choice,
+    chunk,
+    data_payloads,
+    fixture_pairs,
+    sse,
+)
 
 import chunkagg
-from chunkagg import AsyncChunkStream, ChunkError, ChunkStream, aaccumulate, accumulate
+from chunkagg import (
+    Accumulator,
+    AsyncChunkStream,
+    ChunkError,
+    ChunkStream,
+    EmptyStreamError,
+    aaccumulate,
+    accumulate,
+)
 
 
 def pieces(data: bytes, size: int = 7) -> Iterator[bytes]:
@@ -114,3 +134,68 @@ def test_orq_sdk_models_through_add(name: str, stream: Path, expected: Path) -> 
     assert type(completion.created) is int
     assert completion.usage is not None
     assert type(completion.usage.total_tokens) is int
+
+
+# -- wrong types, and what merged before a fault ------------------------------------------------
+
+
+def test_wrong_python_types_say_what_to_pass() -> None:
+    acc = Accumulator()
+    with pytest.raises(TypeError, match="raw body as bytes, not str"):
+        acc.feed('data: {"choices":[]}\n\n')  # type: ignore[arg-type]
+    for call in (lambda: accumulate(b"data: x\n\n"), lambda: ChunkStream("data: x")):
+        with pytest.raises(TypeError, match=r"iterable of byte pieces.*pass \[data\]"):
+            call()
+    with pytest.raises(TypeError, match="iterable of byte pieces"):
+        asyncio.run(aaccumulate(b"x"))  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
+def test_chunk_stream_yields_what_merged_before_a_fault(split: Split) -> None:
+    pieces = [BAD_MIDDLE]
+    if split.kind != "whole":
+        pieces = [BAD_MIDDLE[i : i + 7] for i in range(0, len(BAD_MIDDLE), 7)]
+    stream = ChunkStream(pieces)
+    got: list[chunkagg.ResponseBody2] = []
+    with pytest.raises(ChunkError) as info:
+        got.extend(stream)
+    assert [c.choices[0].delta.content for c in got if c.choices[0].delta] == ["a", "b"]
+    assert info.value.partial is not None
+    assert info.value.partial.choices[0].message.content == "ab"
+    skipping = ChunkStream(pieces, on_error="skip")
+    contents = [c.choices[0].delta.content for c in skipping]  # type: ignore[union-attr]
+    assert contents == ["a", "b", "c"]
+    assert [type(f) for f in skipping.faults] == [ChunkError]
+    assert skipping.completion is not None
+    assert skipping.completion.choices[0].message.content == "abc"
+
+
+def test_async_chunk_stream_and_aaccumulate_keep_what_merged() -> None:
+    async def source() -> AsyncIterator[bytes]:
+        for i in range(0, len(BAD_MIDDLE), 5):
+            yield BAD_MIDDLE[i : i + 5]
+
+    async def run() -> None:
+        stream = AsyncChunkStream(source(), on_error="skip")
+        contents = [c.choices[0].delta.content async for c in stream]  # type: ignore[union-attr]
+        assert contents == ["a", "b", "c"]
+        assert len(stream.faults) == 1
+        with pytest.raises(ChunkError) as info:
+            await aaccumulate(source())
+        assert info.value.partial is not None
+        assert info.value.partial.choices[0].message.content == "ab"
+
+    asyncio.run(run())
+    with pytest.raises(ChunkError) as info:
+        accumulate([BAD_MIDDLE])
+    assert info.value.partial is not None
+    assert info.value.partial.choices[0].message.content == "ab"
+
+
+def test_chunk_stream_skip_reports_an_empty_stream_as_a_fault() -> None:
+    stream = ChunkStream([b""], on_error="skip")
+    assert list(stream) == []
+    assert [type(f) for f in stream.faults] == [EmptyStreamError]
+    assert stream.completion is not None and stream.completion.choices == []
+    with pytest.raises(ValueError, match="on_error"):
+        ChunkStream([], on_error="ignore")  # type: ignore[call-overload]
