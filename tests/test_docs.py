@@ -36,7 +36,8 @@ from helpers import FIXTURES, canonical, choice, chunk, split_feeds, sse
 
 import chunkagg
 
-ROOT = Path(__file__).parent.parent
+# The repository root, found upwards so that the module may move between the tests' folders.
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 # Every page whose examples run: the README, then the docs pages (a subfolder's pages too).
@@ -302,7 +303,7 @@ def run_errors(block: Block, ctx: Context) -> None:
     ]
 
 
-SYNTHETIC = Path(__file__).parent / "synthetic"
+SYNTHETIC = ROOT / "tests" / "synthetic"
 # The other formats' examples: a legacy completions stream (n=2, logprobs) and a Responses API
 # stream (text with annotations), as the local server serves them.
 COMPLETIONS = "completions/logprobs_n2"
