@@ -40,8 +40,7 @@ from typing import Any
 
 import msgspec
 
-from chunkagg._completions import TextCompletion
-from chunkagg._completions import CompletionAccumulator
+from chunkagg._completions import CompletionAccumulator, TextCompletion
 
 from ._consumers import Floor
 from ._data import _VOCAB, canonical, compare, network_slices, one_byte_slices

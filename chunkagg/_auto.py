@@ -101,8 +101,9 @@ class AutoAccumulator:
         Args:
             format: the framing, as for ``Accumulator`` (``"auto"``, ``"sse"``, ``"ndjson"``,
                 ``"json"``).
-            max_event_size, max_text_size: the limits every format has, as for
-                ``Accumulator``; the others keep their defaults.
+            max_event_size: largest event in bytes, as for ``Accumulator``.
+            max_text_size: merged text, as for ``Accumulator`` (each format counts what it
+                merges); the other limits keep their defaults.
             track: derive live-UI events, read with ``take_events()``.
 
         Raises:
