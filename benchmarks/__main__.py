@@ -58,7 +58,7 @@ NO_ONE_BYTE = {"openai"}
 # than this is not traced unless --memory-cap is raised (openai on the two biggest streams).
 MEMORY_CAP_S = 2.0
 
-# The project's targets (the README's "Performance" section states them).
+# The project's targets (docs/performance.md states them).
 TARGETS = {
     "floor": 1.3,  # OpenAI's own format
     "floor-extensions": 1.5,  # providers' extensions, a never-seen field on every chunk
@@ -471,7 +471,7 @@ def _report(
 
     targets = _targets(cases, median, linearity, index, many, baseline, args)
     if targets:
-        lines += ["", "Targets (the README's Performance section):"]
+        lines += ["", "Targets (docs/performance.md):"]
         for t in targets:
             verdict = {True: "MET   ", False: "MISSED", None: "n/a   "}[t["met"]]
             lines.append(f"  {verdict} {t['target']}: {t['detail']}")

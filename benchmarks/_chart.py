@@ -1,4 +1,4 @@
-"""The chart the README shows: each consumer's time relative to the floor, as a hand-written SVG.
+"""The chart of docs/performance.md: each consumer's time relative to the floor, a hand-made SVG.
 
 Measures nothing; draws the medians of one run. One group of bars per scenario and slicing, one
 bar per consumer (the floor itself is the 1x line), on a log scale since the peers are one to

@@ -1,7 +1,7 @@
 """Chat's provider extensions: their rules, the merges with state of their own, and the plans
 compiled per schema for the levels merged on every chunk.
 
-Owns the rule of every chat extension (the README's "Provider extensions" table:
+Owns the rule of every chat extension (docs/merge-policy.md, "Provider extensions":
 ``reasoning_details`` and ``executed_tools`` by index, ``citations`` last whole, ``provider`` the
 last non-empty...), ``ChoiceExt`` (a choice's extension state, by level), ``Shape`` (what a chunk
 of one derived class merges beyond OpenAI's fields, with the chunk and choice levels compiled into
@@ -389,7 +389,7 @@ def _index(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-# The known extensions' rules (the README's "Provider extensions" table).
+# The known extensions' rules (docs/merge-policy.md, "Provider extensions").
 KNOWN_RULES: Mapping[str, RuleCode] = {
     "citations": LAST,
     "search_results": LAST,

@@ -3,7 +3,7 @@
 Owns ``Merger`` (the top-level fields, usage, and one ``ChoiceState`` per choice index), the
 order of a chunk's merge and its checks, the limits of this format, and building the
 completion. Must not know bytes, framing or positions: it raises errors without an event number
-or offset and the accumulator adds them. The rules of the README's "Merge policy" section are
+or offset and the accumulator adds them. The rules of docs/merge-policy.md, "Merge policy", are
 here and in ``state``; those of "Provider extensions" in ``extensions``.
 
 A chunk is merged in two passes. ``_check`` looks for everything that can be wrong with it

@@ -211,7 +211,7 @@ def _needs(
 
 def _declarable(key: str) -> bool:
     # msgspec refuses a field name holding '"', '\' or a control character. No server sends
-    # such a key; it is the one kind of key chunkagg drops (the README says so).
+    # such a key; it is the one kind of key chunkagg drops (docs/merge-policy.md says so).
     return not any(c in '"\\' or c < " " for c in key)
 
 
