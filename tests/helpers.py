@@ -33,6 +33,7 @@ __all__ = [
     "SPLIT_IDS",
     "SYNTHETIC",
     "Split",
+    "assert_reencoded_keeps",
     "canonical",
     "choice",
     "chunk",
@@ -40,8 +41,11 @@ __all__ = [
     "data_payloads",
     "feed_all",
     "feed_recovering",
+    "finalize_error",
     "finalize_recovering",
     "fixture_pairs",
+    "merge_bytes",
+    "merge_chunks",
     "ndjson",
     "random_stream",
     "random_truth",
@@ -50,6 +54,7 @@ __all__ = [
     "split_feeds",
     "sse",
     "streams",
+    "tool_call",
     "truths",
     "walk",
 ]
@@ -276,6 +281,17 @@ def chunk(*choices: Mapping[str, Any], **top: Any) -> dict[str, Any]:
     return body
 
 
+def tool_call(index: int, **fields: Any) -> dict[str, Any]:
+    """One entry of a delta's ``tool_calls``: ``name`` and ``arguments`` go under ``function``,
+    any other field (``id``, ``type``) beside ``index``."""
+    call: dict[str, Any] = {"index": index}
+    function = {k: fields.pop(k) for k in ("name", "arguments") if k in fields}
+    if function:
+        call["function"] = function
+    call.update(fields)
+    return call
+
+
 def _payload(item: Mapping[str, Any] | bytes | str) -> bytes:
     if isinstance(item, bytes):
         return item
@@ -309,6 +325,47 @@ BAD_MIDDLE = sse(
     b"{not json",
     chunk(choice(content="c")),
 )
+
+
+# -- merging and checking -------------------------------------------------------------------
+
+
+def merge_bytes(data: bytes, split: Split | str = "whole", **options: Any) -> ChatCompletion:
+    """Feed ``data`` to ``Accumulator(**options)`` in the pieces ``split`` asks for; finalize."""
+    acc = Accumulator(**options)
+    feed_all(acc, data, split)
+    return acc.finalize()
+
+
+def merge_chunks(*chunks: Mapping[str, Any] | bytes | str, **options: Any) -> ChatCompletion:
+    """Merge chunk dicts framed as SSE (``sse()``), fed one byte at a time."""
+    return merge_bytes(sse(*chunks), "bytewise", **options)
+
+
+def finalize_error(data: bytes, split: Split | str = "whole", **options: Any) -> ChunkAggError:
+    """The first error that feeding ``data`` (as ``split`` says) and finalizing raises."""
+    acc = Accumulator(**options)
+    try:
+        feed_all(acc, data, split)
+        acc.finalize()
+    except ChunkAggError as exc:
+        return exc
+    raise AssertionError("no error")
+
+
+def assert_reencoded_keeps(original: Any, chunk: ResponseBody2) -> None:
+    """Every non-null value of ``original`` is in ``chunk.to_dict()`` at the same place."""
+    # to_dict() keeps the token-logprob arrays as the tuples they are: compare as JSON.
+    again = orjson.loads(orjson.dumps(chunk.to_dict()))
+    assert orjson.loads(chunk.to_json()) == again
+    assert msgspec.json.decode(msgspec.json.encode(chunk)) == again
+    for path, value in walk(original):
+        if value is None or isinstance(value, dict | list):
+            continue
+        node: Any = again
+        for step in path:
+            node = node[step]
+        assert node == value, path
 
 
 # -- streams from a truth ---------------------------------------------------------------------

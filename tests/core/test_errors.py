@@ -422,6 +422,20 @@ def test_error_null_is_not_an_error(split: Split) -> None:
     assert canonical(acc.finalize()) == EXPECTED
 
 
+@pytest.mark.parametrize("depth", [200, 900, 990, 1500, 5000])
+def test_deeply_nested_error_metadata_through_add_raises_only_chunkagg_errors(depth: int) -> None:
+    # Found by the fuzzer (deep-nesting, seed 77): copying the error object for StreamError's
+    # payload recursed past the interpreter's limit.
+    nested: Any = {}
+    for _ in range(depth):
+        nested = {"x": nested}
+    acc = Accumulator()
+    with pytest.raises(ChunkAggError) as info:
+        acc.add({"choices": [], "error": {"message": "m", "metadata": nested}})
+    assert isinstance(info.value, StreamError | ChunkError)
+    assert info.value.event == 1
+
+
 # -- add() and decode_chunk() -----------------------------------------------------------------
 
 

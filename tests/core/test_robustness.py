@@ -1,4 +1,5 @@
-"""Hostile and broken streams: nothing lost, truncation, limits, threads (issue 4, items 1 and 3-5).
+"""Hostile and broken streams: nothing lost, truncation at every byte, threads (issue 4, items 1,
+3 and 5).
 
 a. Nothing lost: one faulty event injected anywhere in a valid stream (generated or a fixture),
    fed in random splits with recovery, gives exactly the completion of the stream without it, and
@@ -10,10 +11,11 @@ b. Truncation at every byte: ``snapshot()`` after the cut is the completion of t
    payload). A fixture's payloads are JSON objects and ``[DONE]``, and no proper prefix of either
    parses, so no cut makes a complete-but-invalid event: a ``ChunkError`` from a cut is a bug.
    Tool-call arguments cut mid-JSON are kept verbatim.
-c. Limits: a 100 MB stream without a newline fails at the first piece past ``max_event_size``
-   with memory near the limit; absurd indices are an error at once; each limit names itself.
-d. Thread safety: many accumulators fed from eight threads at once give the sequential results.
-e. The smallest reproducers of the faults the fuzzer (``tests/fuzz.py``) found.
+c. Thread safety: many accumulators fed from eight threads at once give the sequential results.
+
+The limits (issue 4, item 4) are tests/core/test_limits.py; the smallest reproducers of what the
+fuzzer (``tests/fuzz.py``) and review found are with the tests of their concern
+(tests/core/test_framing_splits.py, test_schema.py, test_stream.py, test_limits.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import json
 import random
 import sys
 import threading
-import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +34,6 @@ import orjson
 import pytest
 from helpers import (
     BASE_SEED,
-    SPLIT_IDS,
-    SPLITS,
-    Split,
     canonical,
     choice,
     chunk,
@@ -53,7 +51,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chunkagg import (
-    DEFAULT_MAX_EVENT_SIZE,
     Accumulator,
     ChunkAggError,
     ChunkError,
@@ -62,9 +59,7 @@ from chunkagg import (
     LimitExceededError,
     ResponseBody2,
     StreamError,
-    decode_chunk,
 )
-from chunkagg._core.framing import MAX_RETRY
 
 SETTINGS = settings(
     max_examples=200,
@@ -521,213 +516,7 @@ def test_truncation_at_every_byte(name: str, framing: str, sample: int | None) -
         assert unfinished_args > 0, "no cut fell inside tool-call arguments"
 
 
-# -- c. limits ----------------------------------------------------------------------------------
-
-MIB = 1 << 20
-HUGE = 100 * MIB
-J1 = orjson.dumps(chunk(choice(0, role="assistant", content="Hel")))
-J2 = orjson.dumps(chunk(choice(0, content="lo")))
-
-
-@pytest.mark.parametrize(
-    ("head", "fmt", "after"),
-    [
-        (b"data: ", "auto", b"\n\ndata: " + J2 + b"\n\n"),
-        # A lone CR first: the WHATWG line path instead of the LF fast path.
-        (b"data: " + J1 + b"\r\rdata: ", "auto", b"\r\rdata: " + J2 + b"\r\r"),
-        (b"data: " + J1 + b"\r\n\r\ndata: ", "auto", b"\r\n\r\ndata: " + J2 + b"\r\n\r\n"),
-        (b"", "ndjson", b"\n" + J2 + b"\n"),
-    ],
-    ids=["sse-lf", "sse-cr", "sse-crlf", "ndjson"],
-)
-def test_100_mb_without_newline_fails_fast_in_bounded_memory(
-    head: bytes, fmt: str, after: bytes
-) -> None:
-    limit = DEFAULT_MAX_EVENT_SIZE
-    # The payload is exactly k MiB after k pieces: the first piece past the limit is known.
-    first_past = limit // MIB + 1
-    piece = memoryview(b"x" * MIB)
-    acc = Accumulator(format=fmt)  # type: ignore[arg-type]
-    acc.feed(head)
-    failed_at: list[int] = []
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        for k in range(1, HUGE // MIB + 1):
-            try:
-                acc.feed(piece)
-            except LimitExceededError as exc:
-                failed_at.append(k)
-                assert exc.limit == "max_event_size"
-                assert exc.value == limit
-                assert exc.offset == len(head) - (6 if head.endswith(b"data: ") else 0)
-                assert "max_event_size" in str(exc)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert failed_at == [first_past], failed_at
-    assert peak < 3 * limit + MIB, f"peak {peak / MIB:.1f} MiB for a {limit / MIB:.0f} MiB limit"
-    # The stream goes on: the event after the next newline merges.
-    merged = acc.feed(after)
-    assert [c.choices[0].delta.content for c in merged if c.choices and c.choices[0].delta] == [
-        "lo"
-    ]
-    content = canonical(acc.finalize())["choices"][0]["message"]["content"]
-    assert content == ("Hello" if J1 in head else "lo")
-
-
-ABSURD = [-1, -(2**31), 10**9, 2**64, 10**400]
-
-
-@pytest.mark.parametrize("value", ABSURD, ids=["-1", "-2^31", "1e9", "2^64", "1e400"])
-@pytest.mark.parametrize("where", ["choice", "tool-call"])
-def test_absurd_index_is_an_error_at_once(where: str, value: int) -> None:
-    digits = str(value).encode()
-    if where == "choice":
-        bad = b'{"choices":[{"index":' + digits + b',"delta":{"content":"ZZZ"}}]}'
-    else:
-        bad = (
-            b'{"choices":[{"index":0,"delta":{"content":"ZZZ","tool_calls":[{"index":'
-            + digits
-            + b',"id":"c","function":{"name":"f","arguments":"{}"}}]}}]}'
-        )
-    head = sse(J1, done=False)
-    acc = Accumulator()
-    acc.feed(head)
-    tracemalloc.start()
-    try:
-        with pytest.raises(ChunkAggError) as info:
-            acc.feed(b"data: " + bad + b"\n\n")  # the feed that completes the event raises
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    err = info.value
-    assert (err.event, err.offset) == (2, len(head))
-    assert "index" in str(err)
-    if value < 0:
-        assert type(err) is ChunkError
-        assert "negative" in str(err)
-    else:
-        assert isinstance(err, LimitExceededError | ChunkError), err
-        if isinstance(err, LimitExceededError):
-            assert err.limit == ("max_choices" if where == "choice" else "max_tool_calls")
-            assert err.value == 128
-    assert peak < MIB, f"{peak} bytes for one index"
-    acc.feed(sse(J2))
-    result = canonical(acc.finalize())
-    assert [c["index"] for c in result["choices"]] == [0]
-    assert result["choices"][0]["message"] == {"role": "assistant", "content": "Hello"}
-
-
-def test_a_large_index_under_a_raised_limit_builds_no_list() -> None:
-    # With the bound raised, index 10**9 is a valid choice: one entry, not a 10**9-long list.
-    acc = Accumulator(max_choices=2**40, max_tool_calls=2**40)
-    tool = {"index": 10**9, "id": "c", "function": {"name": "f", "arguments": "{}"}}
-    tracemalloc.start()
-    try:
-        acc.feed(sse(chunk(choice(10**9, content="x", tool_calls=[tool]))))
-        result = canonical(acc.finalize())
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert [c["index"] for c in result["choices"]] == [10**9]
-    assert peak < MIB
-
-
-def _limit_run(stream: bytes, split: Split, **limits: Any) -> tuple[Any, list[ChunkAggError]]:
-    acc = Accumulator(**limits)
-    _, errors = feed_recovering(acc, split_feeds(stream, split))
-    return canonical(acc.finalize()), errors
-
-
-def _message(result: Any, index: int = 0) -> Any:
-    return next(c for c in result["choices"] if c["index"] == index)["message"]
-
-
-@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
-def test_max_choices(split: Split) -> None:
-    bad = chunk(choice(2, content="Z"))
-    mixed = chunk(choice(0, content="Z"), choice(5, content="Z"))  # rejected whole
-    stream = sse(
-        chunk(choice(0, role="assistant", content="a")),
-        chunk(choice(1, role="assistant", content="b")),
-        bad,
-        mixed,
-        chunk(choice(1, content="c", finish_reason="stop")),
-    )
-    result, errors = _limit_run(stream, split, max_choices=2)
-    assert [type(e) for e in errors] == [LimitExceededError] * 2, f"split={split}"
-    for err, payload in zip(errors, [bad, mixed], strict=True):
-        assert isinstance(err, LimitExceededError)
-        assert (err.limit, err.value) == ("max_choices", 2)
-        assert "max_choices=2" in str(err)
-        assert err.offset == stream.index(b"data: " + orjson.dumps(payload)), f"split={split}"
-    assert [c["index"] for c in result["choices"]] == [0, 1]
-    assert _message(result, 0)["content"] == "a"
-    assert _message(result, 1)["content"] == "bc"
-    assert result["choices"][1]["finish_reason"] == "stop"
-
-
-def _tool(index: int | None, id: str | None = None, name: str | None = None, args: str = "") -> Any:
-    call: dict[str, Any] = {"function": {"arguments": args}}
-    if index is not None:
-        call["index"] = index
-    if id is not None:
-        call["id"] = id
-        call["type"] = "function"
-        call["function"]["name"] = name
-    return call
-
-
-@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
-def test_max_tool_calls(split: Split) -> None:
-    stream = sse(
-        chunk(choice(0, role="assistant", tool_calls=[_tool(0, "a", "f", '{"x"')])),
-        chunk(choice(0, tool_calls=[_tool(1, "b", "g", "{")])),
-        chunk(choice(0, tool_calls=[_tool(2, "c", "h", "{}")])),  # index 2 >= 2
-        chunk(choice(0, tool_calls=[_tool(0, args=":1}"), _tool(1, args="}")])),
-        # Without indices (Gemini): a third call by id is one too many.
-        chunk(choice(1, tool_calls=[_tool(None, "d", "f", "{}"), _tool(None, "e", "g", "{}")])),
-        chunk(choice(1, tool_calls=[_tool(None, "f", "h", "{}")])),
-        chunk(choice(1, tool_calls=[_tool(None, "e", args=" ")])),
-    )
-    result, errors = _limit_run(stream, split, max_tool_calls=2)
-    assert [type(e) for e in errors] == [LimitExceededError] * 2, f"split={split}"
-    assert all(isinstance(e, LimitExceededError) and e.limit == "max_tool_calls" for e in errors)
-    assert [e.event for e in errors] == [3, 6]
-    assert "max_tool_calls=2" in str(errors[1])
-    calls = [(t["id"], t["function"]["arguments"]) for t in _message(result, 0)["tool_calls"]]
-    assert calls == [("a", '{"x":1}'), ("b", "{}")]
-    calls = [(t["id"], t["function"]["arguments"]) for t in _message(result, 1)["tool_calls"]]
-    assert calls == [("d", "{}"), ("e", "{} ")]
-
-
-@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
-def test_max_text_size(split: Split) -> None:
-    usage = {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}
-    stream = sse(
-        chunk(choice(0, role="assistant", content="abcdef")),
-        chunk(choice(0, content="ghijkl")),  # crosses 10: still merged (README, limits table)
-        chunk(choice(0, content="mno")),  # dropped
-        chunk(choice(0, reasoning="r")),  # dropped
-        chunk(choice(0, finish_reason="stop")),  # no text: merged
-        chunk(choices=[], usage=usage),  # merged
-    )
-    result, errors = _limit_run(stream, split, max_text_size=10)
-    assert [type(e) for e in errors] == [LimitExceededError] * 2, f"split={split}"
-    assert all(isinstance(e, LimitExceededError) and e.limit == "max_text_size" for e in errors)
-    assert all(
-        e.value == 10 and "max_text_size=10" in str(e)
-        for e in errors
-        if isinstance(e, LimitExceededError)
-    )
-    assert [e.event for e in errors] == [3, 4]
-    assert _message(result) == {"role": "assistant", "content": "abcdefghijkl"}
-    assert result["choices"][0]["finish_reason"] == "stop"
-    assert result["usage"] == usage
-
-
-# -- d. thread safety ---------------------------------------------------------------------------
+# -- c. thread safety ---------------------------------------------------------------------------
 
 
 Outcome = tuple[Any, ...]
@@ -878,294 +667,3 @@ def test_many_accumulators_from_eight_threads_give_the_sequential_results() -> N
             assert got == want, (
                 f"round {round_}: stream {i} differs from the sequential run (seed {BASE_SEED})"
             )
-
-
-# -- e. minimal reproducers of what the fuzzer found --------------------------------------------
-# Each is the smallest input of one kind of violation that ``tests/fuzz.py --minimize`` reported.
-
-
-def _outcome_by_split(data: bytes, **options: Any) -> dict[str, tuple[Any, ...]]:
-    """(errors with positions, completion, done, event count) for every split of ``data``."""
-    outcomes = {}
-    for split in SPLITS:
-        acc = Accumulator(**options)
-        _, errors = feed_recovering(acc, split_feeds(data, split))
-        result = finalize_recovering(acc, errors)
-        outcomes[str(split)] = (
-            [(type(e).__name__, e.event, e.offset) for e in errors],
-            canonical(result),
-            acc.done,
-            acc.event_count,
-        )
-    return outcomes
-
-
-def _same_for_every_split(data: bytes, **options: Any) -> tuple[Any, ...]:
-    outcomes = _outcome_by_split(data, **options)
-    whole = outcomes["whole"]
-    differ = {split: o for split, o in outcomes.items() if o != whole}
-    assert differ == {}, f"whole feed: {whole}; other splits: {differ}"
-    return whole
-
-
-BAD = b'{"choices":"x"}'
-
-
-@pytest.mark.parametrize(
-    "keepalive",
-    [b"data: \n\n", b"data:\n\n", b"data: : keepalive\n\n", b": ping\n\n"],
-    ids=["empty-data", "empty-data-no-space", "data-colon-keepalive", "comment"],
-)
-@pytest.mark.parametrize("lead", [b"", b"\n\n"], ids=["", "after-blank-lines"])
-def test_keepalive_is_not_an_event_whatever_the_split(lead: bytes, keepalive: bytes) -> None:
-    # Found by the fuzzer: b"\n\ndata: \n\ndata: x\n\n" numbers the bad event 1 when fed whole and
-    # 2 when fed one byte at a time (the one-line batch path counted the empty data event).
-    # quirks.md: an event with no data, or a keep-alive, is ignored; test_errors: not an event.
-    data = lead + sse(J1, done=False) + keepalive + b"data: " + BAD + b"\n\n"
-    errors, _, _, count = _same_for_every_split(data)
-    offset = data.index(b"data: " + BAD)
-    assert errors == [("ChunkError", 2, offset)]
-    assert count == 2
-
-
-@pytest.mark.parametrize(
-    ("data", "options"),
-    [
-        (b"data: {}\n\n: " + b"x" * 40 + b"\n\ndata: {}\n\n", {}),  # a long comment
-        (b"id: " + b"x" * 40 + b"\n\ndata: {}\n\n", {}),  # a long id
-        (b'{"choices":[]}' + b" " * 100 + b"\n", {"format": "ndjson"}),  # trailing blanks
-        # A long field name with no value, then a bad event: the fault's offset must not depend
-        # on whether the long line was read whole (fuzzer, havoc family, seed 77).
-        (b"data: {}\n\nevent\x00" + b"x" * 40 + b"\ndata: 1\n\n", {}),
-    ],
-    ids=["comment", "id", "ndjson-trailing-blanks", "long-field-name"],
-)
-def test_a_long_line_that_is_no_data_gives_the_same_outcome_for_every_split(
-    data: bytes, options: dict[str, Any]
-) -> None:
-    # Found by the fuzzer: a line longer than max_event_size whose payload is not over it is
-    # accepted when it arrives in one piece, and is a LimitExceededError when it arrives in
-    # several (the cap on the unparsed buffer fires first). quirks.md: the same result for every
-    # split. Either outcome may be the rule; it must not depend on the reads.
-    _same_for_every_split(data, max_event_size=16, **options)
-
-
-def test_an_oversized_event_is_dropped_whole_whatever_the_split() -> None:
-    # Found by the fuzzer: when the first line of an event crosses max_event_size before its line
-    # ending arrives, the rest of that event (here its "data: [DONE]" line) was taken for a new
-    # event; fed whole, the event is dropped whole. README: "the event at fault is dropped".
-    # The limit admits J2, so only the oversized first event is at fault.
-    data = b"data: " + b"x" * (len(J2) + 30) + b"\ndata: [DONE]\n\n" + sse(J2, done=False)
-    errors, result, done, _ = _same_for_every_split(data, max_event_size=len(J2))
-    assert errors == [("LimitExceededError", 1, 0)]
-    assert not done
-    assert result["choices"][0]["message"]["content"] == "lo"
-
-
-NESTED_10000 = {
-    "array-in-unknown-key": b'{"x":' + b"[" * 10_000 + b"]" * 10_000 + b"}",
-    "object-in-unknown-key": b'{"x":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_000 + b"}",
-    "object-in-logprobs": (
-        b'{"choices":[{"index":0,"delta":{},"logprobs":'
-        + b'{"a":' * 10_000
-        + b"1"
-        + b"}" * 10_000
-        + b"}]}"
-    ),
-    "error-event": b'{"error":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_000 + b"}",
-}
-
-
-@pytest.mark.parametrize("name", list(NESTED_10000))
-def test_10000_levels_of_nesting_are_a_chunk_aggregation_error(name: str) -> None:
-    # Found by the fuzzer: msgspec's RecursionError escaped feed(), decode_chunk() and add().
-    payload = NESTED_10000[name]
-    event = b"event: error\n" if name == "error-event" else b""
-    data = sse(J1, done=False) + event + b"data: " + payload + b"\n\n" + sse(J2)
-    acc = Accumulator()
-    _, errors = feed_recovering(acc, [data])
-    assert [type(e) for e in errors] in ([ChunkError], [StreamError]), errors
-    assert (errors[0].event, errors[0].offset) == (2, len(sse(J1, done=False)))
-    assert canonical(acc.finalize())["choices"][0]["message"]["content"] == "Hello"
-
-
-def _nested(shape: str, depth: int = 10_000) -> Any:
-    """A chunk dict with ``depth`` levels under an unknown key, built without recursion."""
-    value: Any = 1
-    for _ in range(depth):
-        value = [value] if shape == "array" else {"a": value}
-    return {"x": value, "choices": []}
-
-
-@pytest.mark.parametrize("shape", ["array", "object"])
-def test_10000_levels_of_nesting_through_decode_chunk_and_add(shape: str) -> None:
-    payload = NESTED_10000[f"{shape}-in-unknown-key"]
-    try:
-        decoded = decode_chunk(payload)
-    except ChunkError:
-        pass
-    else:
-        Accumulator().add(decoded)
-    acc = Accumulator()
-    try:
-        acc.add(_nested(shape))  # a dict, as the caller's own JSON parser would give it
-    except ChunkAggError as exc:
-        assert (exc.event, exc.offset) == (1, None)
-    acc.add(orjson.loads(J2))
-    assert canonical(acc.finalize())["choices"][0]["message"]["content"] == "lo"
-
-
-@pytest.mark.parametrize("cut", range(1, len(b"[DONE]")))
-def test_a_stream_cut_inside_done_is_incomplete(cut: int) -> None:
-    # Found by truncating the fixtures: "data: [" ... "data: [DONE" at the end of a stream gave a
-    # ChunkError ("Expected `object`, got `array`"), not the incomplete-stream error of a cut.
-    head = sse(J1, J2, done=False)
-    acc = Accumulator()
-    acc.feed(head + b"data: " + b"[DONE]"[:cut])
-    with pytest.raises(IncompleteStreamError) as info:
-        acc.finalize()
-    assert (info.value.event, info.value.offset) == (3, len(head))
-    assert canonical(acc.finalize())["choices"][0]["message"]["content"] == "Hello"
-
-
-@pytest.mark.parametrize("depth", [200, 900, 990, 1500, 5000])
-def test_deeply_nested_error_metadata_through_add_raises_only_chunkagg_errors(depth: int) -> None:
-    # Found by the fuzzer (deep-nesting, seed 77): copying the error object for StreamError's
-    # payload recursed past the interpreter's limit.
-    nested: Any = {}
-    for _ in range(depth):
-        nested = {"x": nested}
-    acc = Accumulator()
-    with pytest.raises(ChunkAggError) as info:
-        acc.add({"choices": [], "error": {"message": "m", "metadata": nested}})
-    assert isinstance(info.value, StreamError | ChunkError)
-    assert info.value.event == 1
-
-
-# -- (f) found by review: one minimal test per finding ----------------------------------------
-
-
-def test_an_absurd_retry_field_is_clamped_not_an_escape() -> None:
-    # int() refuses strings over 4,300 digits (CPython >= 3.11): a ValueError escaped feed()
-    # and the stream never recovered. WHATWG takes any run of digits: clamped, not ignored.
-    ok = b'data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'
-    for data in (b"retry: " + b"9" * 5000 + b"\n\n" + ok, b"retry: 1500\r\n\r\n" + ok):
-        errors, result, _, _ = _same_for_every_split(data)
-        assert errors == []
-        assert result["choices"][0]["message"]["content"] == "hi"
-    acc = Accumulator()
-    acc.feed(b"retry: 1500\n\n" + ok)
-    assert acc.retry == 1500
-    acc.feed(b"retry: " + b"9" * 5000 + b"\n\n")
-    assert acc.retry == MAX_RETRY == 10**12
-    acc.feed(b"retry: " + b"9" * 19 + b"\n\n")  # 19 digits: ignored before
-    assert acc.retry == MAX_RETRY
-    acc.feed(b"retry: " + b"0" * 30 + b"25\n\n")  # leading zeros are digits too
-    assert acc.retry == 25
-    acc.feed(b"retry: 12x\n\n")  # not all digits: ignored
-    assert acc.retry == 25
-
-
-def _calls(index: int, *ids: str | None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for i in ids:
-        call: dict[str, Any] = {"index": index, "function": {"arguments": "{}"}}
-        if i is not None:
-            call["id"] = i
-        out.append(call)
-    return out
-
-
-def test_max_tool_calls_counts_calls_a_chunk_starts_by_new_ids() -> None:
-    # Ollama/Groq send index 0 for every call: a first delta gave the id-less call its id, and
-    # each later delta with another id started a call the check had not counted.
-    first = chunk(choice(0, tool_calls=_calls(0, None)))
-    burst = chunk(choice(0, tool_calls=_calls(0, *(f"id{i}" for i in range(10)))))
-    acc = Accumulator(max_tool_calls=2)
-    acc.add(first)
-    with pytest.raises(LimitExceededError) as info:
-        acc.add(burst)
-    assert info.value.limit == "max_tool_calls"
-    calls = acc.finalize().choices[0].message.tool_calls
-    assert calls is not None
-    assert len(calls) == 1  # the refused chunk left nothing behind
-
-
-def test_max_tool_calls_counts_a_choice_listed_twice_in_one_chunk() -> None:
-    # Each entry alone starts two calls; together, with new ids at the same indices, four.
-    body = chunk(
-        choice(0, tool_calls=_calls(0, "a") + _calls(1, "b")),
-        choice(0, tool_calls=_calls(0, "c") + _calls(1, "d")),
-    )
-    acc = Accumulator(max_tool_calls=2)
-    with pytest.raises(LimitExceededError):
-        acc.add(body)
-    assert acc.snapshot().choices == []
-
-
-def test_fragments_of_one_new_call_in_one_chunk_are_one_call() -> None:
-    # vLLM speculative decoding: the same index several times in one chunk is one call, and
-    # must not count against max_tool_calls as three.
-    fragments = [
-        {"index": 0, "id": "t0", "type": "function", "function": {"name": "f", "arguments": "{"}},
-        {"index": 0, "function": {"arguments": '"a":'}},
-        {"index": 0, "function": {"arguments": "1}"}},
-    ]
-    acc = Accumulator(max_tool_calls=2)
-    acc.add(chunk(choice(0, tool_calls=[{"index": 1, "id": "t1", "function": {"name": "g"}}])))
-    acc.add(chunk(choice(0, tool_calls=fragments)))
-    calls = acc.finalize().choices[0].message.tool_calls
-    assert calls is not None
-    assert [(c.id, c.function.arguments) for c in calls] == [("t0", '{"a":1}'), ("t1", "")]
-
-
-@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
-def test_a_bad_payload_reads_the_same_whatever_the_split(eol: bytes) -> None:
-    # The batch path handed msgspec the payload with its blanks: the error's payload and message
-    # changed with the split.
-    data = (b": c\n\ndata:  {bad}  \n\n").replace(b"\n", eol)
-    messages = set()
-    for split in SPLITS:
-        acc = Accumulator()
-        with pytest.raises(ChunkError) as info:
-            for piece in split_feeds(data, split):
-                acc.feed(piece)
-            acc.finalize()
-        assert info.value.payload == b"{bad}", split
-        messages.add(str(info.value))
-    assert len(messages) == 1
-
-
-def test_leading_blank_lines_never_cross_the_limit() -> None:
-    # Blank lines before the first event faulted only when they arrived in pieces.
-    data = b"\n" * (3 * len(J1)) + sse(J1, done=False)
-    errors, result, _, count = _same_for_every_split(data, max_event_size=len(J1))
-    assert errors == []
-    assert count == 1
-    assert result["choices"][0]["message"]["content"] == "Hel"
-
-
-def test_hand_built_chunk_of_wrong_types_is_refused_whole() -> None:
-    # msgspec does not check types in __init__: such a chunk half-merged, then every
-    # finalize() raised TypeError.
-    from chunkagg import ChunkChoice, Delta
-
-    acc = Accumulator()
-    acc.add(chunk(choice(0, content="a")))
-    bad = ResponseBody2(choices=[ChunkChoice(delta=Delta(content="ok", refusal=5))])  # type: ignore[arg-type]
-    with pytest.raises(ChunkError, match="refusal"):
-        acc.add(bad)
-    message = acc.finalize().choices[0].message
-    assert (message.content, message.refusal) == ("a", None)
-
-
-@pytest.mark.parametrize("payload", [b"", b'{"choices":[]}'], ids=["blank", "blank-then-chunk"])
-def test_a_long_blank_ndjson_line_gives_the_same_outcome_for_every_split(payload: bytes) -> None:
-    # A whitespace-only line over the limit is skipped whole, and faulted when split (review,
-    # finding 5); with a chunk after the blanks, the line is too long whatever the split.
-    a, b = orjson.dumps(chunk(choice(content="a"))), orjson.dumps(chunk(choice(content="b")))
-    data = a + b"\n" + b" " * (2 * len(a)) + payload + b"\n" + b + b"\n"
-    errors, result, _, _ = _same_for_every_split(data, max_event_size=len(a), format="ndjson")
-    expected = [("LimitExceededError", 2, len(a) + 1)] if payload else []
-    assert errors == expected
-    assert result["choices"][0]["message"]["content"] == "ab"
