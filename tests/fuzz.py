@@ -8,7 +8,7 @@ Other options: ``--inputs N`` runs N inputs per family instead of a time budget,
 (repeatable) runs only those families, ``--out DIR`` is where reproducers go (default: a
 ``chunkagg-fuzz`` folder in the temp directory), ``--replay FILE.json`` re-runs one reproducer,
 ``--minimize`` also shrinks one input of each kind of violation. It prints how many inputs each
-family ran. ``tests/test_fuzz.py`` runs a bounded budget of the same fuzzer in CI.
+family ran. ``tests/chat/test_fuzz.py`` runs a bounded budget of the same fuzzer in CI.
 
 Families: byte flips, random byte inserts and deletes, truncation at any byte, duplicated, dropped
 and reordered events, invalid UTF-8 in strings, a value of every other JSON type in any field,

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import orjson
 import pytest
-from helpers import canonical, choice, chunk, fixture_pairs, random_stream, sse
+from helpers import canonical, choice, chunk, fixture_pairs, random_stream, sse, tool_call
 
 import chunkagg
 from chunkagg import (
@@ -314,6 +314,20 @@ def test_arguments_after_finish_reason_bring_a_second_done() -> None:
     calls = completion.choices[0].message.tool_calls
     assert calls is not None
     assert done[-1].arguments == calls[0].function.arguments
+
+
+def test_tool_call_done_again_when_its_id_or_name_comes_late() -> None:
+    acc = Accumulator(track=True)
+    acc.feed(
+        sse(chunk(choice(tool_calls=[tool_call(0, arguments="{}")], finish_reason="tool_calls")))
+    )
+    acc.feed(sse(chunk(choice(tool_calls=[tool_call(0, id="call_1", name="run")])), done=False))
+    acc.finalize()
+    done = [e for e in acc.take_events() if isinstance(e, ToolCallDone)]
+    assert [(d.id, d.name, d.arguments) for d in done] == [
+        (None, None, "{}"),
+        ("call_1", "run", "{}"),
+    ]
 
 
 def test_without_jiter_track_says_why_parsed_stays_none_once(

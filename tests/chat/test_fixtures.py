@@ -2,7 +2,8 @@
 
 Each stream runs whole, one byte at a time and in random slices, as captured (LF), with every LF
 turned into CRLF or into a lone CR (all legal SSE line endings), and converted to NDJSON (one JSON
-chunk per line, which ``format="auto"`` must detect).
+chunk per line, which ``format="auto"`` must detect). Each expected file, sent as a non-streamed
+body (one JSON document, pretty or compact), finalizes to itself.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from helpers import (
     SPLIT_IDS,
@@ -23,6 +25,7 @@ from helpers import (
     fixture_pairs,
 )
 
+import chunkagg
 from chunkagg import Accumulator, decode_chunk
 
 PAIRS = fixture_pairs()
@@ -113,3 +116,54 @@ def test_fixture_to_json_round_trips(name: str, stream: Path, expected: Path) ->
     completion = acc.finalize()
     assert canonical(json.loads(completion.to_json())) == _expected(expected), name
     assert canonical(completion.to_dict()) == _expected(expected), name
+
+
+# -- a non-streamed body: the expected file, fed as one JSON document -----------------------------
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
+@pytest.mark.parametrize("layout", ["pretty", "compact", "compact-lf"])
+@pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
+def test_a_non_streamed_completion_body_finalizes_to_itself(
+    name: str, stream: Path, expected: Path, layout: str, split: Split
+) -> None:
+    body = json.loads(expected.read_bytes())
+    if layout == "pretty":
+        data = json.dumps(body, indent=2, ensure_ascii=False).encode()
+    else:
+        data = orjson.dumps(body) + (b"\n" if layout == "compact-lf" else b"")
+    acc = Accumulator()
+    feed_all(acc, data, split)
+    assert canonical(acc.finalize()) == body, f"{name} {layout} {split}"
+
+
+def test_a_non_streamed_body_with_tool_calls_and_an_explicit_format() -> None:
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "a",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        },
+                        {"type": "function", "function": {"name": "g", "arguments": "[]"}},
+                    ],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+    }
+    data = json.dumps(body, indent=1).encode()
+    for fmt in ("auto", "json"):
+        got = canonical(chunkagg.accumulate([data], format=fmt))
+        assert got == canonical(body), fmt
