@@ -19,6 +19,12 @@ path follows the WHATWG "parsing an event stream" steps line by line and keeps t
 across calls. Both resume scanning where they stopped, and a call whose bytes hold no CR or LF
 returns after two membership tests, so every byte is looked at a bounded number of times,
 whatever the split: feeding is linear in the stream, even one byte at a time.
+
+With ``format="auto"``, a first line that starts with ``{`` but is no whole object starts one
+JSON document (a non-streamed body), held until the end. Unless that line is ``{`` alone (a
+pretty-printed body), the document is read as NDJSON instead once it proves to be (a line that
+ends with ``}``, then one that starts with ``{``), or once the accumulator finds that it does not
+parse (``reread_as_lines``): NDJSON whose first line is bad loses nothing valid after it.
 """
 
 from __future__ import annotations
@@ -162,6 +168,9 @@ _DONE = b"[DONE]"
 _EOL = re.compile(rb"[\r\n]")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _WHITESPACE = b" \t\r\n"
+# A line ending with "}" and a later line starting with "{": never one JSON value ("}" then "{"
+# is a syntax error, and no JSON string holds a raw line ending), so a proof of NDJSON.
+_NEXT_OBJECT = re.compile(rb"\}[ \t\r]*\n[ \t\r\n]*\{")
 
 
 def _crlf_only(buf: bytearray, start: int) -> bool:
@@ -370,9 +379,18 @@ class Framer:
                     # or an object's first keys). No JSON is parsed here.
                     # A first line past the cap is too large either way: NDJSON, as when it is
                     # still unfinished at the cap (the same outcome whatever the split).
-                    line = buf[first : line_end.start()]
-                    whole = line.rstrip(_WHITESPACE).endswith(b"}")
-                    self._fmt = "ndjson" if whole or line_end.start() > self._cap else "json"
+                    line = buf[first : line_end.start()].rstrip(_WHITESPACE)
+                    if not line.endswith(b"}") and line_end.start() <= self._cap:
+                        # A document, as far as its first line tells. "{" alone starts every
+                        # pretty-printed one, and no line of NDJSON: it stays a document. Any
+                        # other first line leaves _fmt "auto": a document that proves to be
+                        # NDJSON with a bad first line is read as lines (_proves_lines).
+                        self._mode = _DOCUMENT
+                        if line == b"{":
+                            self._fmt = "json"
+                        self._scan = 0
+                        return True
+                    self._fmt = "ndjson"
             else:
                 self._fmt = "sse"
             self._scan = 0
@@ -522,7 +540,8 @@ class Framer:
     # -- one JSON document ----------------------------------------------------------------------
 
     def _feed_document(self, data: bytes | bytearray = b"", final: bool = False) -> None:
-        """Hold a non-streamed body until the end: one event, bounded like any other.
+        """Hold a non-streamed body until the end: one event, bounded like any other (unless it
+        proves to be NDJSON: ``_proves_lines``).
 
         Its size is counted without the blanks around it, exactly and in O(len(data)) per call
         (``_trailing`` counts the blanks that end the bytes held), so the limit holds the same
@@ -534,9 +553,17 @@ class Framer:
             buf.clear()
             return
         if data:
+            # Only a "{" completes a proof of NDJSON; it is looked for from the last non-blank
+            # byte held before (it may be the "}"), so each byte is scanned a bounded number of
+            # times.
+            start = len(buf) - len(data) - self._trailing - 1
+            if self._fmt == "auto" and 123 in data and self._proves_lines(start):
+                return
             kept = len(data.rstrip(_WHITESPACE))
             self._trailing = len(data) - kept + (self._trailing if not kept else 0)
         elif self._trailing < 0:  # the first call: the bytes held are the document's start
+            if self._fmt == "auto" and self._proves_lines(0):
+                return
             self._trailing = len(buf) - len(buf.rstrip(_WHITESPACE))
         leading = len(buf) - len(buf.lstrip(_WHITESPACE)) if buf[:1] in b" \t" and buf else 0
         if len(buf) - leading - self._trailing > self._max or self._trailing > self._cap:
@@ -549,6 +576,50 @@ class Framer:
             body = buf.strip(_WHITESPACE)
             if body:
                 self.frames.append((TAIL, self._base + leading, bytes(body)))
+
+    def _proves_lines(self, start: int) -> bool:
+        """Whether the bytes held from ``start`` on prove that a stream read as one document
+        (its first line was not a whole object) is NDJSON after all; then it is read so.
+
+        The proof is a line that ends with ``}`` and a later line that starts with ``{``, only
+        blanks between (``_NEXT_OBJECT``): no JSON document holds that, and no JSON is parsed to
+        see it. A bad first line, then whole objects: each line is an event, the bad one a
+        ``ChunkError`` at its offset, and every valid one after it merges. Only a proof that
+        fits the limit counts (the document is refused as soon as it is larger than that), so
+        the outcome is the same whatever the split.
+        """
+        buf = self._buf
+        proof = _NEXT_OBJECT.search(buf, max(start, 0))
+        if proof is None:
+            return False
+        first = _NON_BLANK.search(buf)
+        if first is None or proof.end() - first.start() > self._max:
+            return False
+        self._to_ndjson()
+        self._feed_ndjson()
+        return True
+
+    def reread_as_lines(self) -> bool:
+        """Read a stream held as one JSON document because its first line was not a whole
+        object (``format="auto"``) as NDJSON lines instead, their frames queued after the
+        document's; ``False`` (nothing done) for any other stream.
+
+        For the accumulator, once the stream has ended (``close()``), when the document does
+        not parse at all (not a cut: a syntax error before its end): a bad first line, then
+        lines that may be valid. The framer never parses JSON, so it cannot tell by itself.
+        """
+        if self._mode != _DOCUMENT or self._fmt != "auto" or self._skip_event:
+            return False
+        self._to_ndjson()
+        self._feed_ndjson(final=True)
+        return True
+
+    def _to_ndjson(self) -> None:
+        # Leave the document mode for good: the buffer holds the stream from its first line.
+        self._mode = _NDJSON
+        self._fmt = "ndjson"
+        self._scan = 0
+        self._trailing = -1
 
     # -- SSE fast path: LF-only or CRLF-only streams -----------------------------------------
 

@@ -365,7 +365,11 @@ class StreamAccumulator(Generic[Chunk, Result]):
                     self._done = True
                     continue
                 else:
-                    chunk = self._slow_frame(kind, payload)
+                    framed = self._slow_frame(kind, payload)
+                    if framed is None:  # a body re-read as NDJSON: its lines are queued next
+                        self._events -= 1
+                        continue
+                    chunk = framed
                 self._merge(chunk)
                 out.append(chunk)
         except ChunkAggError as exc:
@@ -461,7 +465,8 @@ class StreamAccumulator(Generic[Chunk, Result]):
         if k + 1 < len(payloads):
             self._framer.frames.insert(position, (kind, after, rest))
 
-    def _slow_frame(self, kind: int, payload: bytes) -> Chunk:
+    def _slow_frame(self, kind: int, payload: bytes) -> Chunk | None:
+        """The chunk of a rare frame, or ``None`` when a body was re-read as NDJSON lines."""
         if kind == FAULT:
             raise self._framer.faults.pop(0)
         if kind == ERROR:
@@ -481,6 +486,11 @@ class StreamAccumulator(Generic[Chunk, Result]):
                     raise IncompleteStreamError(
                         f"stream ended inside an event, whose JSON is cut short ({exc})", payload
                     ) from exc
+                # Malformed: a body read as one document because its first line was not a
+                # whole object is NDJSON whose first line is bad, so nothing valid after it is
+                # lost; any other frame's payload is one bad chunk.
+                if self._framer.reread_as_lines():
+                    return None
             raise
 
 
