@@ -631,13 +631,41 @@ def _what_arrived(head: bytes, received: int, events: int, done: bool) -> str:
 
 
 _AT_BYTE = re.compile(r"\(byte (\d+)\)$")
+# The ways to finish a token msgspec reads whole (true, false, null, a \u escape, a surrogate
+# pair) or a number ("-1." wants a digit), after the last byte of a payload cut inside one:
+# every proper suffix, shortest first, after b"" (a payload cut between tokens).
+_TOKENS = (b"true", b"false", b"null", b"\\u0000", b"\\ud800\\udc00")
+_ENDINGS = (
+    b"",
+    *sorted({t[i:] for t in _TOKENS for i in range(1, len(t))}, key=lambda e: (len(e), e)),
+)
+# More than any token msgspec reads whole still wants: the JSON after the ending is never short.
+_PAD = b" " * 8
 
 
 def _cut_short(payload: bytes, syntax: str) -> bool:
-    """Whether JSON that does not parse was cut short rather than malformed: msgspec says
-    "truncated", or finds the fault at the very end (inside a number: "-1."), or it is a
-    "[DONE]" cut."""
-    if "truncated" in syntax or _DONE.startswith(payload):
+    """Whether JSON that does not parse was cut short rather than malformed: it is a "[DONE]"
+    cut, or the start of a valid JSON text.
+
+    msgspec's "truncated" does not say that: it says so whenever fewer bytes are left than a
+    token it reads whole takes, so ``{"x":"\\ud800"}`` (a lone surrogate escape, fewer than the
+    six bytes of its pair after it) and ``{"x":t}`` are "truncated", whole and malformed. Nor
+    does a fault at the very end (``-1.`` is cut inside a number; ``{"x":fals}`` is malformed).
+    So when msgspec finds nothing wrong before the end, the payload is finished each way a token
+    or a number can be (``_ENDINGS``), and padded with blanks so that nothing is read whole past
+    the end: it is cut short when one of them leaves JSON that is only unfinished.
+    """
+    if _DONE.startswith(payload):
         return True
     at = _AT_BYTE.search(syntax)
-    return at is not None and int(at.group(1)) >= len(payload)
+    if "truncated" not in syntax and (at is None or int(at.group(1)) < len(payload)):
+        return False  # a fault before the end: malformed whatever would follow
+    for ending in _ENDINGS:
+        try:
+            _any_decoder.decode(payload + ending + _PAD)
+        except DECODE_ERRORS as exc:
+            if "truncated" in str(exc):
+                return True
+        else:
+            return True
+    return False

@@ -4,6 +4,9 @@
   whole object makes the framer hold the stream as one JSON document) loses no valid line after
   it: the bad line is a ``ChunkError`` at its offset, the others merge, as with
   ``format="ndjson"``; a pretty-printed or a cut body is read as before.
+- A complete last event without its blank line (a TAIL frame) whose JSON is malformed is a
+  ``ChunkError``, as with its blank line, even where msgspec says "truncated" (a lone surrogate
+  escape near the end); a last event cut inside a token is still an ``IncompleteStreamError``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from chunkagg import (
     Accumulator,
     AutoAccumulator,
     ChunkAggError,
+    ChunkError,
     CompletionAccumulator,
     EmptyStreamError,
     ResponseAccumulator,
@@ -206,3 +210,94 @@ def test_a_proof_of_ndjson_counts_only_within_the_event_limit() -> None:
                 ], split
             outcomes.add(repr((result, errors)))
         assert len(outcomes) == 1, limit
+
+
+# -- 2. a complete last event that is malformed is a bad chunk, not a cut -------------------------
+
+# Payloads msgspec calls "truncated" although they are whole: it reads some tokens whole (the
+# second half of a surrogate pair, true/false/null, a \u escape) and says so whenever fewer bytes
+# are left than the token takes. A lone high surrogate escape near the end is the case found.
+PREFIX = b'{"choices":[{"index":0,"delta":{"content":'
+WHOLE_BUT_MALFORMED = {
+    "chat": (
+        Accumulator,
+        [
+            PREFIX + b'"\\ud800"}}]}',
+            b'{"x":"\\ud800"}',
+            b'{"x":"\\ud800\\"}',  # a high surrogate, then another escape
+            b'{"x":"\\u1"}',
+            b'{"x":t}',
+            b'{"x":fals}',  # msgspec finds the fault at the very end
+            b'{"x":nul}',
+        ],
+    ),
+    "completions": (
+        CompletionAccumulator,
+        [b'{"object":"text_completion","choices":[{"index":0,"text":"\\ud800"}]}'],
+    ),
+    "responses": (
+        ResponseAccumulator,
+        [
+            b'{"type":"response.output_text.delta","item_id":"m","output_index":0,'
+            b'"content_index":0,"delta":"\\ud800"}'
+        ],
+    ),
+}
+MALFORMED_CASES = [
+    (api, make, payload)
+    for api, (make, payloads) in WHOLE_BUT_MALFORMED.items()
+    for payload in payloads
+]
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
+@pytest.mark.parametrize(
+    ("api", "make", "payload"),
+    MALFORMED_CASES,
+    ids=[f"{api}-{i}" for i, (api, _, _) in enumerate(MALFORMED_CASES)],
+)
+@pytest.mark.parametrize("framing", ["sse", "ndjson"])
+def test_a_whole_last_event_that_is_malformed_is_a_chunk_error_with_or_without_its_end(
+    framing: str, api: str, make: Callable[[], Any], payload: bytes, split: Split
+) -> None:
+    head, end = (b"data: ", b"\n\n") if framing == "sse" else (b"", b"\n")
+    closed = outcome(make(), head + payload + end, split)
+    unclosed = outcome(make(), head + payload, split)  # the TAIL frame: no end
+    assert unclosed[1][0] == ("ChunkError", 1, 0), (api, split)
+    assert unclosed == closed, (api, split)
+    messages = set()
+    for data in (head + payload, head + payload + end):
+        acc = make()
+        with pytest.raises(ChunkError) as info:
+            acc.feed(data)
+            acc.finalize()
+        messages.add(str(info.value))
+    assert len(messages) == 1, messages  # the same message, word for word
+
+
+# Cut short inside each token msgspec reads whole: still an incomplete stream.
+CUTS = [
+    b'"\\ud800',
+    b'"\\ud800\\',
+    b'"\\ud800\\u',
+    b'"\\ud800\\uDc0',
+    b'"\\uD8',
+    b'"\\u1',
+    b'"\\',
+    b"tr",
+    b"fals",
+    b"n",
+    b"-",
+    b"1.",
+    b"1e+",
+    b'"ab',
+    b'"ab"',
+    b'"ab"}}],',
+]
+
+
+@pytest.mark.parametrize("cut", CUTS, ids=range(len(CUTS)))
+def test_a_last_event_cut_inside_a_token_is_still_an_incomplete_stream(cut: bytes) -> None:
+    for data in (b"data: " + PREFIX + cut, PREFIX + cut):
+        _, errors = outcome(Accumulator(), data)
+        assert errors[0] == ("IncompleteStreamError", 1, 0), data
