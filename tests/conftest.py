@@ -34,7 +34,8 @@ SLOW_TESTS = frozenset(
         "test_100_mb_without_newline_fails_fast_in_bounded_memory",
         "test_huge_event_fails_fast_with_bounded_memory",
         "test_one_event_of_absurd_size_default_limit_is_in_mib",
-        # The other formats' fuzzers and properties (test_completions.py, test_responses.py).
+        # The other formats' fuzzers and properties (tests/completions/test_completions_fuzz.py,
+        # tests/responses/test_responses_fuzz.py).
         "test_fuzz_family_over_completions",
         "test_unknown_keys_at_every_level_lose_no_value",
         "test_every_split_of_a_generated_stream_gives_its_truth",
