@@ -4,13 +4,16 @@ The only module that does I/O. It reads the stream in blocks, feeds an accumulat
 told by the first event, or the one ``--api`` names) and writes
 the completion (or a clear error and a non-zero exit) when the input ends. Every input gets a
 message and an exit status: 0 merged, 1 a bad stream (or, with ``--keep-going``, faults skipped),
-2 an unreadable input or bad usage.
+2 an unreadable input, an output that cannot be written, or bad usage. A reader that leaves
+before the output is all written (``chunkagg ... | head``) ends it quietly with status 1: 0 only
+when every byte of the output was written.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -103,8 +106,8 @@ class _OutputError(Exception):
 
 
 def _writer() -> Callable[[bytes], None]:
-    """``sys.stdout``'s binary ``write``, raising ``_OutputError`` (a reader that left, a
-    ``BrokenPipeError``, passes through)."""
+    """``sys.stdout``'s binary ``write``, every byte or an exception: ``_OutputError`` (a
+    reader that left, a ``BrokenPipeError``, passes through)."""
     stdout = sys.stdout
     if stdout is None:
         raise _OutputError("standard output is closed")
@@ -112,7 +115,17 @@ def _writer() -> Callable[[bytes], None]:
 
     def write(data: bytes) -> None:
         try:
-            buffer.write(data)
+            view = memoryview(data)
+            while view:
+                # Under PYTHONUNBUFFERED=1 (or python -u) sys.stdout.buffer is the raw file,
+                # whose write() may take part of the bytes and say how many: a reader that
+                # left mid-write, a disk that filled up, a signal. The rest is written again,
+                # and that write says what went wrong; a buffered writer takes them all.
+                written = buffer.write(view)
+                if written:
+                    view = view[written:]
+                else:  # None: a non-blocking output is full; wait until it drains
+                    select.select([], [buffer.fileno()], [])
         except BrokenPipeError:
             raise
         except OSError as exc:
@@ -131,8 +144,10 @@ def _flush() -> None:
 
 
 def _reader_left() -> int:
-    # The reader of our output left (`chunkagg ... | head`): stop quietly, as command-line
-    # tools do, and keep the interpreter's last flush from reporting it again.
+    # The reader of our output left before it was all written (`chunkagg ... | head`): stop
+    # quietly, as command-line tools do, and keep the interpreter's last flush from reporting
+    # it again. Status 1, as Python's documentation does it (a tool killed by SIGPIPE gets 141
+    # from the shell): the output was not all delivered, so never 0, which says it was.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

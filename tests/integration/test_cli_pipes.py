@@ -1,0 +1,133 @@
+"""The command line's output (issue 15): every byte written or a non-zero status, through real
+pipes whose reader leaves early, with and without ``PYTHONUNBUFFERED``.
+
+A reader that leaves before the output is all written (``chunkagg FILE | head -c 1``) ends the
+run quietly with status 1; an output written only in part (a raw stdout, as under
+``PYTHONUNBUFFERED=1``, takes what it can per write) is written to its end.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+from chunkagg._cli import main
+
+EXAMPLE = ROOT / "examples" / "stream.sse"
+CHUNK = b'{"id":"c1","created":7,"model":"m","choices":[{"index":0,"delta":{"content":"%s"}}]}'
+# chunkagg's status, the pipe closed by `head -c 1` after its first read.
+PIPELINE = '"$0" -m chunkagg "$1" 2>"$2" | head -c 1 >/dev/null'
+
+
+def _big_stream(tmp_path: Path) -> Path:
+    """A stream whose merged output (2 MB) is far larger than a pipe holds (64 KiB)."""
+    path = tmp_path / "big.sse"
+    path.write_bytes((b"data: " + CHUNK % (b"x" * 100) + b"\n\n") * 20_000 + b"data: [DONE]\n\n")
+    return path
+
+
+def _environment(unbuffered: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.mark.skipif(
+    shutil.which("bash") is None or shutil.which("head") is None, reason="needs bash and head"
+)
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "PYTHONUNBUFFERED"])
+def test_a_reader_that_leaves_mid_output_gets_status_1_quietly(
+    tmp_path: Path, unbuffered: bool
+) -> None:
+    # The issue: under PYTHONUNBUFFERED=1, `chunkagg big.sse | head -c 1` exited 0, its output
+    # cut: stdout's raw write() took 64 KiB of the 2 MB and the rest was never written.
+    err = tmp_path / "err"
+    args = [sys.executable, str(_big_stream(tmp_path)), str(err)]
+    for script in (PIPELINE + '; exit "${PIPESTATUS[0]}"', "set -o pipefail; " + PIPELINE):
+        result = subprocess.run(
+            ["bash", "-c", script, *args], env=_environment(unbuffered), timeout=120
+        )
+        assert result.returncode == 1, (script, result.returncode, err.read_bytes())
+        assert err.read_bytes() == b""  # quietly: no message, no traceback
+
+
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "PYTHONUNBUFFERED"])
+@pytest.mark.parametrize("flags", [[], ["--events"]], ids=["completion", "events"])
+def test_a_pipe_closed_before_the_first_byte_gets_status_1_quietly(
+    unbuffered: bool, flags: list[str]
+) -> None:
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "chunkagg", str(EXAMPLE), *flags],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=_environment(unbuffered),
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 1
+    assert result.stderr == b""
+
+
+class _RawStdout:
+    """``sys.stdout`` whose ``buffer`` is a raw file, as under ``PYTHONUNBUFFERED=1``: each
+    write takes at most ``step`` bytes and says how many, and fails with ``error`` once
+    ``room`` bytes are taken."""
+
+    def __init__(self, step: int, room: int | None = None) -> None:
+        self.buffer = self
+        self.data = bytearray()
+        self.step = step
+        self.room = room
+
+    def write(self, data: bytes | memoryview) -> int:
+        if self.room is not None and len(self.data) >= self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        taken = bytes(data[: self.step])
+        self.data += taken
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("no file")
+
+
+@pytest.mark.parametrize("flags", [[], ["--events"]], ids=["completion", "events"])
+def test_an_output_taken_in_part_is_written_to_its_end(
+    monkeypatch: pytest.MonkeyPatch, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(EXAMPLE), *flags]) == 0
+    expected = capsys.readouterr().out.encode()
+    raw = _RawStdout(step=7)
+    monkeypatch.setattr(sys, "stdout", raw)
+    assert main([str(EXAMPLE), *flags]) == 0
+    assert bytes(raw.data) == expected
+    json.loads(bytes(raw.data).splitlines()[-1])
+
+
+def test_a_disk_that_fills_mid_write_is_a_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first write takes 100 bytes and returns; the next one finds the disk full. Before,
+    # the rest was never written: a cut output, and status 0.
+    monkeypatch.setattr(sys, "stdout", _RawStdout(step=100, room=100))
+    assert main([str(EXAMPLE)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "chunkagg: cannot write the output: No space left on device"
+    ]
