@@ -3,7 +3,9 @@ pipes whose reader leaves early, with and without ``PYTHONUNBUFFERED``.
 
 A reader that leaves before the output is all written (``chunkagg FILE | head -c 1``) ends the
 run quietly with status 1; an output written only in part (a raw stdout, as under
-``PYTHONUNBUFFERED=1``, takes what it can per write) is written to its end.
+``PYTHONUNBUFFERED=1``, takes what it can per write) is written to its end. And the hints
+after an error, which match the error's words: a chat stream read with ``--api responses``, the
+JSON of another API whatever ``--api`` says.
 """
 
 from __future__ import annotations
@@ -131,3 +133,68 @@ def test_a_disk_that_fills_mid_write_is_a_message(
     assert capsys.readouterr().err.splitlines() == [
         "chunkagg: cannot write the output: No space left on device"
     ]
+
+
+# -- the hints after an error -----------------------------------------------------------------
+
+CHAT = (
+    b'data: {"id":"c1","object":"chat.completion.chunk","created":7,"model":"m",'
+    b'"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+)
+COMPLETION = (
+    b'data: {"id":"cmpl-1","object":"text_completion","created":7,"model":"m",'
+    b'"choices":[{"index":0,"text":"a","finish_reason":null}]}\n\n'
+)
+RESPONSE = (
+    b'event: response.created\ndata: {"type":"response.created","sequence_number":0,'
+    b'"response":{"id":"r","object":"response","created_at":7,"status":"in_progress",'
+    b'"model":"m","output":[]}}\n\n'
+)
+STREAMS = {"chat": CHAT, "completions": COMPLETION, "responses": RESPONSE}
+FOREIGN = b'data: {"detail": "Not Found", "status_code": 404}\n\n'
+OTHER_JSON = (
+    "chunkagg: that JSON is not a chat completion, legacy completion or Responses API chunk "
+    "(an error body of another API?)"
+)
+
+
+def _stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, *flags: str
+) -> list[str]:
+    path = tmp_path / "stream.sse"
+    path.write_bytes(data)
+    assert main([str(path), *flags]) == 1
+    return capsys.readouterr().err.splitlines()
+
+
+def test_a_chat_stream_read_with_api_responses_gets_its_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    error, hint = _stderr(tmp_path, capsys, CHAT, "--api", "responses")
+    assert "not an event: a JSON object whose keys" in error
+    assert "include none that an event has: a chat completion chunk" in error
+    assert "merge it with chunkagg.Accumulator" in error
+    assert hint == "chunkagg: read it with --api chat, or without --api to let the first event tell"
+
+
+@pytest.mark.parametrize(
+    ("stream", "api"),
+    [(stream, api) for stream in STREAMS for api in STREAMS if api != stream],
+)
+def test_a_stream_read_with_another_api_gets_the_api_to_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stream: str, api: str
+) -> None:
+    _, hint = _stderr(tmp_path, capsys, STREAMS[stream], "--api", api)
+    assert hint == (
+        f"chunkagg: read it with --api {stream}, or without --api to let the first event tell"
+    )
+
+
+@pytest.mark.parametrize("api", ["auto", "chat", "completions", "responses"])
+def test_json_of_another_api_gets_its_hint_whatever_the_api(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], api: str
+) -> None:
+    # _hint matches the message's words "include none that a": the message must keep them.
+    error, hint = _stderr(tmp_path, capsys, FOREIGN, "--api", api)
+    assert "include none that a" in error
+    assert hint == OTHER_JSON
