@@ -16,7 +16,7 @@ import string
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import orjson
@@ -27,7 +27,11 @@ from chunkagg import Accumulator, ChatCompletion, ChunkAggError, EmptyStreamErro
 __all__ = [
     "BAD_MIDDLE",
     "BASE_SEED",
+    "CUT_EVENT",
+    "ERROR_CHUNK",
+    "ERROR_EVENT",
     "FIXTURES",
+    "GOOD_CHUNKS",
     "ROOT",
     "SPLITS",
     "SPLIT_IDS",
@@ -143,24 +147,43 @@ def split_feeds(
     return pieces
 
 
+# The feeding loops take the accumulator of any format: what feed() returns (chat's chunks,
+# legacy completions' chunks, Responses API events) and what finalize() returns follow it.
+_Chunk = TypeVar("_Chunk")
+_Result = TypeVar("_Result", covariant=True)
+
+
+class _Feeds(Protocol[_Chunk]):
+    def feed(self, data: bytes, /) -> list[_Chunk]: ...
+
+
+class _Finalizes(Protocol[_Result]):
+    def finalize(self) -> _Result: ...
+    def snapshot(self) -> _Result: ...
+
+
 def feed_all(
-    acc: Accumulator,
+    acc: _Feeds[_Chunk],
     data: bytes,
     split: Split | str = "whole",
     rng: random.Random | None = None,
-) -> list[ResponseBody2]:
+) -> list[_Chunk]:
     """Feed ``data`` in the pieces ``split`` asks for; return every chunk the feeds returned."""
-    out: list[ResponseBody2] = []
+    out: list[_Chunk] = []
     for piece in split_feeds(data, split, rng):
         out.extend(acc.feed(piece))
     return out
 
 
 def feed_recovering(
-    acc: Accumulator, pieces: Iterable[bytes]
-) -> tuple[list[ResponseBody2], list[ChunkAggError]]:
-    """Feed every piece; after each error, resume with ``feed(b"")`` as the contract allows."""
-    chunks: list[ResponseBody2] = []
+    acc: _Feeds[_Chunk], pieces: Iterable[bytes]
+) -> tuple[list[_Chunk], list[ChunkAggError]]:
+    """Feed every piece; after each error, resume with ``feed(b"")`` as the contract allows.
+
+    Returns every chunk decoded, those a raising call completed before its fault
+    (``exc.chunks``) included, and the errors, in stream order.
+    """
+    chunks: list[_Chunk] = []
     errors: list[ChunkAggError] = []
     for piece in pieces:
         data = piece
@@ -169,6 +192,7 @@ def feed_recovering(
                 chunks.extend(acc.feed(data))
             except ChunkAggError as exc:
                 errors.append(exc)
+                chunks.extend(exc.chunks)
                 data = b""
                 continue
             break
@@ -176,8 +200,8 @@ def feed_recovering(
 
 
 def finalize_recovering(
-    acc: Accumulator, errors: list[ChunkAggError] | None = None, bound: int = 1000
-) -> ChatCompletion:
+    acc: _Finalizes[_Result], errors: list[ChunkAggError] | None = None, bound: int = 1000
+) -> _Result:
     """Call ``finalize()`` until it returns (each raise consumes one buffered bad event).
 
     A stream with no chunk at all raises ``EmptyStreamError`` every time: that error is
@@ -318,6 +342,17 @@ def ndjson(*chunks: Mapping[str, Any] | bytes | str, eol: str = "\n") -> bytes:
     return b"".join(_payload(c) + end for c in chunks)
 
 
+# A good stream ("Hello, world", then stop), and the faults the relay and proxy tests splice into
+# it: the server's in-band error event, a chunk with an error object, an event cut short.
+GOOD_CHUNKS = [
+    chunk(choice(0, role="assistant", content="")),
+    chunk(choice(0, content="Hello")),
+    chunk(choice(0, content=", world")),
+    chunk(choice(0, finish_reason="stop")),
+]
+ERROR_EVENT = b'event: error\ndata: {"error": {"message": "overloaded", "code": 529}}\n\n'
+ERROR_CHUNK = chunk(choice(0, content="!"), error={"message": "upstream timeout", "code": 504})
+CUT_EVENT = b'data: {"id": "chatcmpl-test", "cho'
 # A malformed event between good ones: "a" and "b" merge before the fault, "c" after it.
 BAD_MIDDLE = sse(
     chunk(choice(role="assistant", content="a")),

@@ -21,6 +21,9 @@ Routes (all POST, with an OpenAI-style JSON body that must ask for ``"stream": t
   synthetic streams of ``tests/synthetic/responses`` named by ``model`` as ``"responses/<case>"``
   (``RESPONSE_STREAMS``, through ``replay_routes``).
 
+A test reaches the server with ``request_seed``, ``replay_hint``, ``chat_body`` and the openai SDK's
+clients of ``openai_client``/``async_openai_client``, each request bounded by ``TIMEOUT``.
+
 The body goes out with chunked transfer encoding in writes of 1 byte to 4 KiB, some followed by a
 pause of a fraction of a millisecond to a few milliseconds, all drawn by ``write_plan`` from a
 seed: the body's ``seed`` (an OpenAI request field, so the SDK can send it), else one derived from
@@ -39,7 +42,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from helpers import BASE_SEED, fixture_pairs
@@ -49,13 +52,23 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+if TYPE_CHECKING:
+    import openai
+
 __all__ = [
     "COMPLETION_STREAMS",
     "FIXTURE_STREAMS",
+    "MESSAGES",
     "RESPONSE_STREAMS",
+    "TIMEOUT",
+    "async_openai_client",
+    "chat_body",
     "create_app",
     "default_seed",
+    "openai_client",
+    "replay_hint",
     "replay_routes",
+    "request_seed",
     "serve",
     "write_plan",
 ]
@@ -220,3 +233,41 @@ def serve(app: ASGIApp) -> Iterator[str]:
         sock.close()
         if thread.is_alive():
             raise RuntimeError(f"the test server did not stop within {STOP_TIMEOUT} s")
+
+
+# -- reaching the server from a test --------------------------------------------------------------
+
+# A bound on each request a test makes to a local server: a hung server fails the test.
+TIMEOUT = 10.0
+# The messages of a chat request: the server reads only the model (the fixture's name).
+MESSAGES: list[Any] = [{"role": "user", "content": "Hi"}]
+
+
+def request_seed(name: str, client: str) -> int:
+    """The write-plan seed a test sends for stream ``name`` read by ``client``: fixed by
+    ``helpers.BASE_SEED``, and different for each client of the same stream."""
+    return zlib.crc32(f"{BASE_SEED}:{name}:{client}".encode())
+
+
+def replay_hint(name: str, client: str, seed: int) -> str:
+    """Where a failure message says it failed, and the seeds that replay it."""
+    return f"{name} client={client} seed={seed}; replay with CHUNKAGG_SEED={BASE_SEED}"
+
+
+def chat_body(name: str, seed: int) -> dict[str, Any]:
+    """A streaming chat request for fixture ``name``, its writes planned by ``seed``."""
+    return {"model": name, "messages": MESSAGES, "stream": True, "seed": seed}
+
+
+def openai_client(url: str) -> openai.OpenAI:
+    """The openai SDK pointed at the server at ``url``: no retries, bounded by ``TIMEOUT``."""
+    import openai
+
+    return openai.OpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)
+
+
+def async_openai_client(url: str) -> openai.AsyncOpenAI:
+    """The async openai SDK pointed at the server at ``url``, as ``openai_client``."""
+    import openai
+
+    return openai.AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)

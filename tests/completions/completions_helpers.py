@@ -1,6 +1,6 @@
 """What the legacy completions tests (``tests/completions/``) share: the synthetic cases
 (``tests/synthetic/completions``, see its README) by name, builders of ``text_completion`` chunks
-and streams, and the feeding loops of ``CompletionAccumulator``.
+and streams, and ``_merged``, ``_fail``.
 
 The helpers that were one module's own keep their leading underscore (``_stream``, ``_merged``,
 ``_fail``...). ``chunk``, ``choice`` and ``sse`` build this format's chunks, where ``helpers``'
@@ -16,7 +16,7 @@ from typing import Any
 import helpers
 import orjson
 import pytest
-from helpers import Split, split_feeds
+from helpers import Split, feed_all
 
 from chunkagg import ChunkAggError
 from chunkagg._completions import CompletionAccumulator, TextCompletion
@@ -35,16 +35,8 @@ def _expected(name: str) -> Any:
 
 def _merged(data: bytes, split: Split | str = "whole", **options: Any) -> TextCompletion:
     acc = CompletionAccumulator(**options)
-    _feed(acc, data, split)
+    feed_all(acc, data, split)
     return acc.finalize()
-
-
-def _feed(acc: CompletionAccumulator, data: bytes, split: Split | str = "whole") -> list[Any]:
-    # helpers.feed_all is typed for chat's Accumulator; the same loop.
-    out: list[Any] = []
-    for piece in split_feeds(data, split):
-        out.extend(acc.feed(piece))
-    return out
 
 
 def chunk(*choices: dict[str, Any], **top: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import json
 
 import orjson
 import pytest
-from completions_helpers import CASES, SYNTHETIC, _expected, _feed, _merged, _stream
-from helpers import SPLIT_IDS, SPLITS, Split, canonical, convert_eol, data_payloads
+from completions_helpers import CASES, SYNTHETIC, _expected, _merged, _stream
+from helpers import SPLIT_IDS, SPLITS, Split, canonical, convert_eol, data_payloads, feed_all
 
 from chunkagg._completions import (
     CompletionAccumulator,
@@ -31,7 +31,7 @@ def test_every_case_is_here() -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_case_merges(name: str, eol: bytes, split: Split) -> None:
     acc = CompletionAccumulator()
-    chunks = _feed(acc, convert_eol(_stream(name), eol), split)
+    chunks = feed_all(acc, convert_eol(_stream(name), eol), split)
     completion = acc.finalize()
     assert canonical(completion) == canonical(_expected(name)), f"{name} {split}"
     assert isinstance(completion, TextCompletion)

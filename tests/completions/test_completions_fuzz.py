@@ -13,8 +13,8 @@ from typing import Any, cast
 import fuzz
 import orjson
 import pytest
-from completions_helpers import CASES, _expected, _feed, _merged, _stream, choice, chunk, lp, sse
-from helpers import Split, canonical, convert_eol, data_payloads, split_feeds
+from completions_helpers import CASES, _expected, _merged, _stream, choice, chunk, lp, sse
+from helpers import Split, canonical, convert_eol, data_payloads, feed_all, split_feeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -204,7 +204,7 @@ def test_unknown_keys_at_every_level_lose_no_value(rng: random.Random, data: st.
     chunks, expected = with_unknown_keys(rng)
     split = data.draw(st.sampled_from(["whole", "bytewise", "random"]))
     acc = CompletionAccumulator()
-    got = _feed(
+    got = feed_all(
         acc, sse(*chunks), Split(split, rng.randrange(1 << 30)) if split == "random" else split
     )
     assert canonical(acc.finalize()) == expected

@@ -8,17 +8,16 @@ can.
 from __future__ import annotations
 
 import asyncio
-import zlib
 from typing import Any, cast
 
 import httpx
-import openai
 import orjson
 import pytest
 from completions_helpers import CASES, _expected, _stream, choice, chunk
-from helpers import BASE_SEED, canonical, data_payloads
+from helpers import canonical, data_payloads
 from openai._models import construct_type
 from openai.types import Completion
+from sse_server import TIMEOUT, async_openai_client, openai_client, replay_hint, request_seed
 
 from chunkagg import ChunkError, StreamError
 from chunkagg._completions import (
@@ -94,23 +93,6 @@ def test_add_errors_name_the_chunk_and_no_offset() -> None:
 
 
 MODELS = [f"completions/{name}" for name in CASES]
-TIMEOUT = 10.0
-
-
-def _seed(name: str, client: str) -> int:
-    return zlib.crc32(f"{BASE_SEED}:{name}:{client}".encode())
-
-
-def _where(name: str, client: str, seed: int) -> str:
-    return f"{name} client={client} seed={seed}; replay with CHUNKAGG_SEED={BASE_SEED}"
-
-
-def _openai(url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)
-
-
-def _async_openai(url: str) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)
 
 
 def test_the_server_serves_every_case(sse_url: str) -> None:
@@ -130,12 +112,12 @@ def test_the_server_serves_every_case(sse_url: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_openai_sdk_raw_bytes(sse_url: str, name: str) -> None:
-    seed = _seed(name, "openai-raw")
-    where = _where(name, "openai-raw", seed)
+    seed = request_seed(name, "openai-raw")
+    where = replay_hint(name, "openai-raw", seed)
     acc = CompletionAccumulator()
     received: list[bytes] = []
     with (
-        _openai(sse_url) as client,
+        openai_client(sse_url) as client,
         client.completions.with_streaming_response.create(
             model=f"completions/{name}", prompt="p", stream=True, seed=seed
         ) as response,
@@ -150,13 +132,13 @@ def test_openai_sdk_raw_bytes(sse_url: str, name: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_openai_sdk_raw_bytes_async(sse_url: str, name: str) -> None:
-    seed = _seed(name, "openai-raw-async")
-    where = _where(name, "openai-raw-async", seed)
+    seed = request_seed(name, "openai-raw-async")
+    where = replay_hint(name, "openai-raw-async", seed)
 
     async def run() -> TextCompletion:
         acc = CompletionAccumulator()
         async with (
-            _async_openai(sse_url) as client,
+            async_openai_client(sse_url) as client,
             client.completions.with_streaming_response.create(
                 model=f"completions/{name}", prompt="p", stream=True, seed=seed
             ) as response,
@@ -172,12 +154,12 @@ def test_openai_sdk_raw_bytes_async(sse_url: str, name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_openai_sdk_decoded_chunks(sse_url: str, name: str, form: str) -> None:
     """``add()`` for each ``Completion`` the SDK decoded, as the model or as its dict."""
-    seed = _seed(name, f"openai-add-{form}")
-    where = _where(name, f"openai-add-{form}", seed)
+    seed = request_seed(name, f"openai-add-{form}")
+    where = replay_hint(name, f"openai-add-{form}", seed)
     acc = CompletionAccumulator()
     count = 0
     with (
-        _openai(sse_url) as client,
+        openai_client(sse_url) as client,
         client.completions.create(
             model=f"completions/{name}", prompt="p", stream=True, seed=seed
         ) as stream,
@@ -193,12 +175,12 @@ def test_openai_sdk_decoded_chunks(sse_url: str, name: str, form: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_openai_sdk_decoded_chunks_async(sse_url: str, name: str) -> None:
-    seed = _seed(name, "openai-add-async")
-    where = _where(name, "openai-add-async", seed)
+    seed = request_seed(name, "openai-add-async")
+    where = replay_hint(name, "openai-add-async", seed)
 
     async def run() -> TextCompletion:
         acc = CompletionAccumulator()
-        async with _async_openai(sse_url) as client:
+        async with async_openai_client(sse_url) as client:
             stream = await client.completions.create(
                 model=f"completions/{name}", prompt="p", stream=True, seed=seed
             )

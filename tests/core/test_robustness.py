@@ -573,15 +573,9 @@ def _outcome(
 def _feed(
     acc: Accumulator, piece: bytes, errors: list[ChunkAggError], chunks: list[ResponseBody2]
 ) -> None:
-    data = piece
-    while True:
-        try:
-            chunks.extend(acc.feed(data))
-            return
-        except ChunkAggError as exc:
-            errors.append(exc)
-            chunks.extend(exc.chunks)
-            data = b""
+    more, faults = feed_recovering(acc, [piece])
+    chunks.extend(more)
+    errors.extend(faults)
 
 
 def _sequential(jobs: list[Job]) -> list[Outcome]:

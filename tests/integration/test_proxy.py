@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,19 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from helpers import BASE_SEED, ROOT, canonical, choice, chunk, fixture_pairs, sse
+from helpers import (
+    BASE_SEED,
+    CUT_EVENT,
+    ERROR_CHUNK,
+    ERROR_EVENT,
+    GOOD_CHUNKS,
+    ROOT,
+    canonical,
+    fixture_pairs,
+    sse,
+)
+from sse_server import TIMEOUT, chat_body, request_seed, serve
 from sse_server import create_app as create_sse_app
-from sse_server import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
@@ -44,8 +53,6 @@ from chunkagg import ChatCompletion, RelayResult
 PROXY_PATH = ROOT / "examples" / "proxy.py"
 PAIRS = fixture_pairs()
 PAIR_IDS = [name for name, _, _ in PAIRS]
-MESSAGES: list[Any] = [{"role": "user", "content": "Hi"}]
-TIMEOUT = 10.0
 
 
 def _load_proxy() -> Any:
@@ -88,16 +95,8 @@ class Reports:
         self.reported.clear()
 
 
-def _seed(name: str, mode: str) -> int:
-    return zlib.crc32(f"{BASE_SEED}:{name}:{mode}".encode())
-
-
 def _where(name: str, mode: str, seed: int) -> str:
     return f"{name} proxy={mode} seed={seed}; replay with CHUNKAGG_SEED={BASE_SEED}"
-
-
-def _body(name: str, seed: int) -> dict[str, Any]:
-    return {"model": name, "messages": MESSAGES, "stream": True, "seed": seed}
 
 
 async def _post_through_asgi(
@@ -159,9 +158,9 @@ def _check(
 
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_proxy_asgi(sse_url: str, name: str, stream: Path, expected: Path) -> None:
-    seed = _seed(name, "asgi")
+    seed = request_seed(name, "asgi")
     reports = Reports()
-    response, data = asyncio.run(_post_through_asgi(sse_url, reports, _body(name, seed)))
+    response, data = asyncio.run(_post_through_asgi(sse_url, reports, chat_body(name, seed)))
     _check(_where(name, "asgi", seed), response, data, stream, expected, reports)
 
 
@@ -171,8 +170,8 @@ def test_proxy_socket(
 ) -> None:
     url, reports = socket_proxy
     reports.clear()
-    seed = _seed(name, "socket")
-    response, data = _post_through_socket(url, _body(name, seed))
+    seed = request_seed(name, "socket")
+    response, data = _post_through_socket(url, chat_body(name, seed))
     assert response.headers["transfer-encoding"] == "chunked"
     _check(_where(name, "socket", seed), response, data, stream, expected, reports)
 
@@ -182,7 +181,7 @@ def test_proxy_default_hook_logs_the_completion(
 ) -> None:
     name, stream, expected = next(p for p in PAIRS if p[0] == "openai-python/a491adda08c3")
     caplog.set_level(logging.INFO, logger="chunkagg.proxy")
-    response, data = asyncio.run(_post_through_asgi(sse_url, None, _body(name, 7)))
+    response, data = asyncio.run(_post_through_asgi(sse_url, None, chat_body(name, 7)))
     assert response.status_code == 200
     assert data == stream.read_bytes()
     records = [r for r in caplog.records if r.name == "chunkagg.proxy"]
@@ -199,9 +198,9 @@ def test_proxy_default_hook_logs_the_completion(
 def test_proxy_relays_upstream_error(sse_url: str, socket_proxy: tuple[str, Reports]) -> None:
     url, reports = socket_proxy
     reports.clear()
-    response, data = _post_through_socket(url, _body("no/such-fixture", 1))
+    response, data = _post_through_socket(url, chat_body("no/such-fixture", 1))
     direct = httpx.post(
-        f"{sse_url}/v1/chat/completions", json=_body("no/such-fixture", 1), trust_env=False
+        f"{sse_url}/v1/chat/completions", json=chat_body("no/such-fixture", 1), trust_env=False
     )
     assert response.status_code == direct.status_code == 404
     assert data == direct.content
@@ -210,29 +209,22 @@ def test_proxy_relays_upstream_error(sse_url: str, socket_proxy: tuple[str, Repo
     assert reports.errors == []
 
 
-_GOOD = [
-    chunk(choice(0, role="assistant", content="")),
-    chunk(choice(0, content="Hello")),
-    chunk(choice(0, content=", world")),
-    chunk(choice(0, finish_reason="stop")),
-]
-_ERROR_EVENT = b'event: error\ndata: {"error": {"message": "overloaded", "code": 529}}\n\n'
-_ERROR_CHUNK = chunk(choice(0, content="!"), error={"message": "upstream timeout", "code": 504})
-_CUT = b'data: {"id": "chatcmpl-test", "cho'
 FAULTY = {
     # A malformed chunk between good ones: reported, and the rest still merged.
-    "bad/bad-chunk": sse(_GOOD[0], _GOOD[1], b'{"id": "x", "choices": [', *_GOOD[2:]),
+    "bad/bad-chunk": sse(
+        GOOD_CHUNKS[0], GOOD_CHUNKS[1], b'{"id": "x", "choices": [', *GOOD_CHUNKS[2:]
+    ),
     # The server's in-band error event (OpenRouter, vLLM, SGLang), then the end.
-    "bad/error-event": sse(*_GOOD[:2], done=False) + _ERROR_EVENT + b"data: [DONE]\n\n",
+    "bad/error-event": sse(*GOOD_CHUNKS[:2], done=False) + ERROR_EVENT + b"data: [DONE]\n\n",
     # A chunk with an error object: its choices merge, then the fault; the stream goes on.
-    "bad/error-object": sse(*_GOOD[:2], _ERROR_CHUNK, *_GOOD[2:]),
+    "bad/error-object": sse(*GOOD_CHUNKS[:2], ERROR_CHUNK, *GOOD_CHUNKS[2:]),
     # Cut inside an event: the connection closed early.
-    "bad/truncated": sse(*_GOOD[:2], done=False) + _CUT,
+    "bad/truncated": sse(*GOOD_CHUNKS[:2], done=False) + CUT_EVENT,
     # All of it in one stream: each fault reported, in order.
-    "bad/several": sse(_GOOD[0], b"{", _GOOD[1], done=False)
-    + _ERROR_EVENT
-    + sse(_ERROR_CHUNK, _GOOD[2], done=False)
-    + _CUT,
+    "bad/several": sse(GOOD_CHUNKS[0], b"{", GOOD_CHUNKS[1], done=False)
+    + ERROR_EVENT
+    + sse(ERROR_CHUNK, GOOD_CHUNKS[2], done=False)
+    + CUT_EVENT,
 }
 # What the hook must get for each: the faults' types in stream order, and the merged content.
 FAULTS: dict[str, tuple[list[type[chunkagg.ChunkAggError]], str]] = {
@@ -295,10 +287,12 @@ def _check_faulty(
 
 @pytest.mark.parametrize("name", list(FAULTY))
 def test_proxy_reports_stream_faults(faulty_upstream: str, name: str) -> None:
-    seed = _seed(name, "faulty")
+    seed = request_seed(name, "faulty")
     where = _where(name, "faulty", seed)
     reports = Reports()
-    response, data = asyncio.run(_post_through_asgi(faulty_upstream, reports, _body(name, seed)))
+    response, data = asyncio.run(
+        _post_through_asgi(faulty_upstream, reports, chat_body(name, seed))
+    )
     _check_faulty(name, where, response, data, reports)
 
 
@@ -310,8 +304,8 @@ def test_proxy_relays_bad_streams_whole_over_sockets(
     ``RemoteProtocolError`` (incomplete chunked read) instead of returning the body."""
     url, reports = faulty_socket_proxy
     reports.clear()
-    seed = _seed(name, "faulty-socket")
-    response, data = _post_through_socket(url, _body(name, seed))
+    seed = request_seed(name, "faulty-socket")
+    response, data = _post_through_socket(url, chat_body(name, seed))
     assert response.headers["transfer-encoding"] == "chunked"
     _check_faulty(name, _where(name, "faulty-socket", seed), response, data, reports)
 
@@ -320,7 +314,7 @@ def test_proxy_default_error_hook_logs(
     faulty_upstream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="chunkagg.proxy")
-    asyncio.run(_post_through_asgi(faulty_upstream, None, _body("bad/error-event", 3)))
+    asyncio.run(_post_through_asgi(faulty_upstream, None, chat_body("bad/error-event", 3)))
     records = [r for r in caplog.records if r.name == "chunkagg.proxy"]
     assert [r.levelno for r in records] == [logging.WARNING]
     message = records[0].getMessage()
@@ -333,7 +327,7 @@ def test_proxy_default_error_hook_logs(
 
 # -- upstream failing, the client leaving -----------------------------------------------------
 
-_FIRST = sse(*_GOOD[:2], done=False)
+_FIRST = sse(*GOOD_CHUNKS[:2], done=False)
 
 
 class Misbehaving:
@@ -380,7 +374,9 @@ def test_proxy_upstream_failure_reaches_the_client_and_the_hook(
     received = bytearray()
     with (
         httpx.Client(base_url=url, timeout=TIMEOUT, trust_env=False) as client,
-        client.stream("POST", "/v1/chat/completions", json=_body("upstream/fails", 1)) as response,
+        client.stream(
+            "POST", "/v1/chat/completions", json=chat_body("upstream/fails", 1)
+        ) as response,
     ):
         assert response.status_code == 200
         # The client must learn that upstream failed: the proxy's body ends early too.
@@ -405,7 +401,9 @@ def test_proxy_client_leaving_is_reported_and_upstream_closed(
     received = bytearray()
     with (
         httpx.Client(base_url=url, timeout=TIMEOUT, trust_env=False) as client,
-        client.stream("POST", "/v1/chat/completions", json=_body("upstream/stalls", 1)) as response,
+        client.stream(
+            "POST", "/v1/chat/completions", json=chat_body("upstream/stalls", 1)
+        ) as response,
     ):
         for piece in response.iter_bytes():
             received += piece
@@ -486,7 +484,7 @@ def test_readme_command_shows_each_completion(sse_url: str, tmp_path: Path) -> N
         transport = httpx.HTTPTransport(uds=str(uds))
         with (
             httpx.Client(transport=transport, base_url="http://proxy", timeout=TIMEOUT) as client,
-            client.stream("POST", "/v1/chat/completions", json=_body(name, 5)) as response,
+            client.stream("POST", "/v1/chat/completions", json=chat_body(name, 5)) as response,
         ):
             data = b"".join(response.iter_bytes())
         stderr = stop()

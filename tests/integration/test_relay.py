@@ -18,6 +18,10 @@ from typing import Any
 
 import pytest
 from helpers import (
+    CUT_EVENT,
+    ERROR_CHUNK,
+    ERROR_EVENT,
+    GOOD_CHUNKS,
     SPLIT_IDS,
     SPLITS,
     Split,
@@ -176,55 +180,52 @@ def test_bytes_like_pieces_pass_as_they_are() -> None:
 
 # -- faults recorded, the stream merged on ----------------------------------------------------
 
-_GOOD = [
-    chunk(choice(0, role="assistant", content="")),
-    chunk(choice(0, content="Hello")),
-    chunk(choice(0, content=", world")),
-    chunk(choice(0, finish_reason="stop")),
-]
-_ERROR_EVENT = b'event: error\ndata: {"error": {"message": "overloaded", "code": 529}}\n\n'
-_ERROR_CHUNK = chunk(choice(0, content="!"), error={"message": "upstream timeout", "code": 504})
 _HUGE = chunk(choice(0, content="x" * 1000))
-_CUT = b'data: {"id": "chatcmpl-test", "cho'
 # Small enough for _HUGE to cross it, large enough for every other event.
 _SMALL = {"max_event_size": 512}
 
 # name: (stream, options, fault types in order, merged content, [DONE] seen)
 BAD: dict[str, tuple[bytes, dict[str, Any], list[type[ChunkAggError]], str, bool]] = {
     "error-event": (
-        sse(*_GOOD[:2], done=False) + _ERROR_EVENT + sse(*_GOOD[2:]),
+        sse(*GOOD_CHUNKS[:2], done=False) + ERROR_EVENT + sse(*GOOD_CHUNKS[2:]),
         {},
         [StreamError],
         "Hello, world",
         True,
     ),
     "error-object": (
-        sse(*_GOOD[:2], _ERROR_CHUNK, *_GOOD[2:]),
+        sse(*GOOD_CHUNKS[:2], ERROR_CHUNK, *GOOD_CHUNKS[2:]),
         {},
         [StreamError],
         "Hello!, world",
         True,
     ),
     "malformed-json": (
-        sse(*_GOOD[:2], b'{"id": "x", "choices": [', *_GOOD[2:]),
+        sse(*GOOD_CHUNKS[:2], b'{"id": "x", "choices": [', *GOOD_CHUNKS[2:]),
         {},
         [ChunkError],
         "Hello, world",
         True,
     ),
     "oversize": (
-        sse(*_GOOD[:2], _HUGE, *_GOOD[2:]),
+        sse(*GOOD_CHUNKS[:2], _HUGE, *GOOD_CHUNKS[2:]),
         _SMALL,
         [LimitExceededError],
         "Hello, world",
         True,
     ),
-    "cut": (sse(*_GOOD[:2], done=False) + _CUT, {}, [IncompleteStreamError], "Hello", False),
+    "cut": (
+        sse(*GOOD_CHUNKS[:2], done=False) + CUT_EVENT,
+        {},
+        [IncompleteStreamError],
+        "Hello",
+        False,
+    ),
     "all-of-them": (
-        sse(_GOOD[0], b"{", _GOOD[1], done=False)
-        + _ERROR_EVENT
-        + sse(_ERROR_CHUNK, _HUGE, _GOOD[2], done=False)
-        + _CUT,
+        sse(GOOD_CHUNKS[0], b"{", GOOD_CHUNKS[1], done=False)
+        + ERROR_EVENT
+        + sse(ERROR_CHUNK, _HUGE, GOOD_CHUNKS[2], done=False)
+        + CUT_EVENT,
         _SMALL,
         [ChunkError, StreamError, StreamError, LimitExceededError, IncompleteStreamError],
         "Hello!, world",
@@ -283,11 +284,11 @@ def test_bad_stream_faults_recorded_and_relay_goes_on_async(name: str, split: Sp
 
 
 def test_faults_readable_while_relaying() -> None:
-    data = sse(*_GOOD[:2], done=False) + _ERROR_EVENT + sse(*_GOOD[2:])
+    data = sse(*GOOD_CHUNKS[:2], done=False) + ERROR_EVENT + sse(*GOOD_CHUNKS[2:])
     pieces = [
         data[: data.index(b"event:")],
-        _ERROR_EVENT,
-        data[data.index(b"event:") + len(_ERROR_EVENT) :],
+        ERROR_EVENT,
+        data[data.index(b"event:") + len(ERROR_EVENT) :],
     ]
     relay = Relay(pieces)
     seen = []
@@ -300,7 +301,7 @@ def test_faults_readable_while_relaying() -> None:
 
 
 def test_options_reach_the_accumulator() -> None:
-    data = sse(*_GOOD)
+    data = sse(*GOOD_CHUNKS)
     ends = Ends()
     relay = Relay(split_feeds(data, "bytewise"), on_end=ends, track=True)
     list(relay)
@@ -313,7 +314,7 @@ def test_options_reach_the_accumulator() -> None:
 
 
 def test_accumulator_finalized_mid_stream_is_a_fault_per_piece() -> None:
-    pieces = [sse(_GOOD[0], done=False), sse(_GOOD[1], done=False), sse(_GOOD[2])]
+    pieces = [sse(GOOD_CHUNKS[0], done=False), sse(GOOD_CHUNKS[1], done=False), sse(GOOD_CHUNKS[2])]
     relay = Relay(pieces)
     out = []
     for piece in relay:
@@ -343,7 +344,7 @@ def test_stream_without_a_chunk_ends(data: bytes) -> None:
 # -- on_end: exactly once, with the reason --------------------------------------------------------
 
 # One event per piece: the 4 chunks, then [DONE].
-_PIECES = [sse(c, done=False) for c in _GOOD] + [b"data: [DONE]\n\n"]
+_PIECES = [sse(c, done=False) for c in GOOD_CHUNKS] + [b"data: [DONE]\n\n"]
 
 
 def test_end_calls_on_end_once_before_the_iteration_stops() -> None:

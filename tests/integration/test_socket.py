@@ -16,32 +16,30 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import openai
 import pytest
-from helpers import BASE_SEED, canonical, fixture_pairs
-from sse_server import default_seed, write_plan
+from helpers import canonical, fixture_pairs
+from sse_server import (
+    MESSAGES,
+    TIMEOUT,
+    async_openai_client,
+    chat_body,
+    default_seed,
+    openai_client,
+    replay_hint,
+    request_seed,
+    write_plan,
+)
 
 import chunkagg
 
 PAIRS = fixture_pairs()
 PAIR_IDS = [name for name, _, _ in PAIRS]
-MESSAGES: list[Any] = [{"role": "user", "content": "Hi"}]
-TIMEOUT = 10.0
-
-
-def _seed(name: str, client: str) -> int:
-    return zlib.crc32(f"{BASE_SEED}:{name}:{client}".encode())
-
-
-def _where(name: str, client: str, seed: int) -> str:
-    return f"{name} client={client} seed={seed}; replay with CHUNKAGG_SEED={BASE_SEED}"
 
 
 def _expected(path: Path) -> Any:
@@ -62,10 +60,6 @@ def _payloads(stream: bytes) -> list[bytes]:
     return out
 
 
-def _body(name: str, seed: int) -> dict[str, Any]:
-    return {"model": name, "messages": MESSAGES, "stream": True, "seed": seed}
-
-
 def _check_headers(response: httpx.Response, name: str, seed: int, where: str) -> None:
     assert response.status_code == 200, where
     assert response.headers["content-type"].startswith("text/event-stream"), where
@@ -84,14 +78,6 @@ async def _atee(source: AsyncIterable[bytes], into: list[bytes]) -> AsyncIterato
     async for data in source:
         into.append(data)
         yield data
-
-
-def _openai(url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)
-
-
-def _async_openai(url: str) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)
 
 
 def test_every_fixture_is_served() -> None:
@@ -135,12 +121,12 @@ def test_server_sends_fixture_in_planned_chunks(
 ) -> None:
     """The server really sends chunked transfer encoding, one HTTP chunk per planned write,
     and the bytes of the fixture unchanged: what every client test below relies on."""
-    seed = _seed(name, "raw")
-    where = _where(name, "raw", seed)
+    seed = request_seed(name, "raw")
+    where = replay_hint(name, "raw", seed)
     parts = urlsplit(sse_url)
     assert parts.hostname == "127.0.0.1"
     assert parts.port is not None
-    body = json.dumps(_body(name, seed)).encode()
+    body = json.dumps(chat_body(name, seed)).encode()
     request = (
         b"POST /v1/chat/completions HTTP/1.1\r\n"
         + f"Host: {parts.netloc}\r\n".encode()
@@ -164,7 +150,7 @@ def test_server_sends_fixture_in_planned_chunks(
 
 def test_server_rejects_unknown_fixture(sse_url: str) -> None:
     response = httpx.post(
-        f"{sse_url}/v1/chat/completions", json=_body("nope/nope", 1), trust_env=False
+        f"{sse_url}/v1/chat/completions", json=chat_body("nope/nope", 1), trust_env=False
     )
     assert response.status_code == 404
     assert "nope/nope" in response.json()["error"]["message"]
@@ -188,12 +174,12 @@ def test_write_plan_is_seeded_and_mixed() -> None:
 
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_httpx_sync(sse_url: str, name: str, stream: Path, expected: Path) -> None:
-    seed = _seed(name, "httpx-sync")
-    where = _where(name, "httpx-sync", seed)
+    seed = request_seed(name, "httpx-sync")
+    where = replay_hint(name, "httpx-sync", seed)
     received: list[bytes] = []
     with (
         httpx.Client(base_url=sse_url, timeout=TIMEOUT, trust_env=False) as client,
-        client.stream("POST", "/v1/chat/completions", json=_body(name, seed)) as response,
+        client.stream("POST", "/v1/chat/completions", json=chat_body(name, seed)) as response,
     ):
         _check_headers(response, name, seed, where)
         completion = chunkagg.accumulate(_tee(response.iter_bytes(), received))
@@ -203,14 +189,14 @@ def test_httpx_sync(sse_url: str, name: str, stream: Path, expected: Path) -> No
 
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_httpx_async(sse_url: str, name: str, stream: Path, expected: Path) -> None:
-    seed = _seed(name, "httpx-async")
-    where = _where(name, "httpx-async", seed)
+    seed = request_seed(name, "httpx-async")
+    where = replay_hint(name, "httpx-async", seed)
     received: list[bytes] = []
 
     async def run() -> chunkagg.ChatCompletion:
         async with (
             httpx.AsyncClient(base_url=sse_url, timeout=TIMEOUT, trust_env=False) as client,
-            client.stream("POST", "/v1/chat/completions", json=_body(name, seed)) as response,
+            client.stream("POST", "/v1/chat/completions", json=chat_body(name, seed)) as response,
         ):
             _check_headers(response, name, seed, where)
             return await chunkagg.aaccumulate(_atee(response.aiter_bytes(), received))
@@ -249,13 +235,13 @@ def _check_events(events: list[chunkagg.Event], completion: chunkagg.ChatComplet
 
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_chunk_stream_httpx(sse_url: str, name: str, stream: Path, expected: Path) -> None:
-    seed = _seed(name, "chunkstream")
-    where = _where(name, "chunkstream", seed)
+    seed = request_seed(name, "chunkstream")
+    where = replay_hint(name, "chunkstream", seed)
     events: list[chunkagg.Event] = []
     chunks: list[chunkagg.ResponseBody2] = []
     with (
         httpx.Client(base_url=sse_url, timeout=TIMEOUT, trust_env=False) as client,
-        client.stream("POST", "/v1/chat/completions", json=_body(name, seed)) as response,
+        client.stream("POST", "/v1/chat/completions", json=chat_body(name, seed)) as response,
     ):
         _check_headers(response, name, seed, where)
         wrapped = chunkagg.ChunkStream(response.iter_bytes(), track=True)
@@ -275,15 +261,15 @@ def test_chunk_stream_httpx(sse_url: str, name: str, stream: Path, expected: Pat
 
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_async_chunk_stream_httpx(sse_url: str, name: str, stream: Path, expected: Path) -> None:
-    seed = _seed(name, "asyncchunkstream")
-    where = _where(name, "asyncchunkstream", seed)
+    seed = request_seed(name, "asyncchunkstream")
+    where = replay_hint(name, "asyncchunkstream", seed)
     events: list[chunkagg.Event] = []
     chunks: list[chunkagg.ResponseBody2] = []
 
     async def run() -> chunkagg.AsyncChunkStream[Any, Any]:
         async with (
             httpx.AsyncClient(base_url=sse_url, timeout=TIMEOUT, trust_env=False) as client,
-            client.stream("POST", "/v1/chat/completions", json=_body(name, seed)) as response,
+            client.stream("POST", "/v1/chat/completions", json=chat_body(name, seed)) as response,
         ):
             _check_headers(response, name, seed, where)
             wrapped = chunkagg.AsyncChunkStream(response.aiter_bytes(), track=True)
@@ -309,11 +295,11 @@ def test_async_chunk_stream_httpx(sse_url: str, name: str, stream: Path, expecte
 
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_openai_raw(sse_url: str, name: str, stream: Path, expected: Path) -> None:
-    seed = _seed(name, "openai-raw")
-    where = _where(name, "openai-raw", seed)
+    seed = request_seed(name, "openai-raw")
+    where = replay_hint(name, "openai-raw", seed)
     received: list[bytes] = []
     with (
-        _openai(sse_url) as client,
+        openai_client(sse_url) as client,
         client.chat.completions.with_streaming_response.create(
             model=name, messages=MESSAGES, stream=True, seed=seed
         ) as response,
@@ -326,13 +312,13 @@ def test_openai_raw(sse_url: str, name: str, stream: Path, expected: Path) -> No
 
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_openai_raw_async(sse_url: str, name: str, stream: Path, expected: Path) -> None:
-    seed = _seed(name, "openai-raw-async")
-    where = _where(name, "openai-raw-async", seed)
+    seed = request_seed(name, "openai-raw-async")
+    where = replay_hint(name, "openai-raw-async", seed)
     received: list[bytes] = []
 
     async def run() -> chunkagg.ChatCompletion:
         async with (
-            _async_openai(sse_url) as client,
+            async_openai_client(sse_url) as client,
             client.chat.completions.with_streaming_response.create(
                 model=name, messages=MESSAGES, stream=True, seed=seed
             ) as response,
@@ -348,10 +334,10 @@ def test_openai_raw_async(sse_url: str, name: str, stream: Path, expected: Path)
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_openai_decoded_accumulate(sse_url: str, name: str, stream: Path, expected: Path) -> None:
     """The SDK's own ``ChatCompletionChunk`` models, straight into ``accumulate``."""
-    seed = _seed(name, "openai-decoded")
-    where = _where(name, "openai-decoded", seed)
+    seed = request_seed(name, "openai-decoded")
+    where = replay_hint(name, "openai-decoded", seed)
     with (
-        _openai(sse_url) as client,
+        openai_client(sse_url) as client,
         client.chat.completions.create(
             model=name, messages=MESSAGES, stream=True, seed=seed
         ) as chunks,
@@ -366,12 +352,12 @@ def test_openai_decoded_add(
     sse_url: str, name: str, stream: Path, expected: Path, form: str
 ) -> None:
     """``acc.add()`` for each chunk the SDK decoded, as the pydantic model or as its dict."""
-    seed = _seed(name, f"openai-add-{form}")
-    where = _where(name, f"openai-add-{form}", seed)
+    seed = request_seed(name, f"openai-add-{form}")
+    where = replay_hint(name, f"openai-add-{form}", seed)
     acc = chunkagg.Accumulator()
     count = 0
     with (
-        _openai(sse_url) as client,
+        openai_client(sse_url) as client,
         client.chat.completions.create(
             model=name, messages=MESSAGES, stream=True, seed=seed
         ) as chunks,
@@ -388,11 +374,11 @@ def test_openai_decoded_add(
 @pytest.mark.parametrize(("name", "stream", "expected"), PAIRS, ids=PAIR_IDS)
 def test_openai_decoded_async(sse_url: str, name: str, stream: Path, expected: Path) -> None:
     """The async SDK's decoded chunks into ``aaccumulate``."""
-    seed = _seed(name, "openai-decoded-async")
-    where = _where(name, "openai-decoded-async", seed)
+    seed = request_seed(name, "openai-decoded-async")
+    where = replay_hint(name, "openai-decoded-async", seed)
 
     async def run() -> chunkagg.ChatCompletion:
-        async with _async_openai(sse_url) as client:
+        async with async_openai_client(sse_url) as client:
             chunks = await client.chat.completions.create(
                 model=name, messages=MESSAGES, stream=True, seed=seed
             )
@@ -420,7 +406,7 @@ def test_orq_sdk_stream_as_users_write_it(
 ) -> None:
     """``accumulate(stream)``, ``acc.add(event)``, ``ChunkStream(stream)`` on the Orq SDK's stream,
     whose items wrap each chunk under ``.data``: 0.1 read the wrapper as an empty chunk."""
-    where = _where(name, f"orq-{use}", default_seed(name))
+    where = replay_hint(name, f"orq-{use}", default_seed(name))
     with _orq(sse_url) as orq:
         events = orq.router.chat.completions.create(model=name, messages=MESSAGES, stream=True)
         with events:
@@ -447,7 +433,7 @@ def test_orq_sdk_stream_as_users_write_it(
 def test_orq_sdk_async_stream(
     sse_url: str, name: str, stream: Path, expected: Path, use: str
 ) -> None:
-    where = _where(name, f"orq-{use}", default_seed(name))
+    where = replay_hint(name, f"orq-{use}", default_seed(name))
 
     async def run() -> chunkagg.ChatCompletion:
         async with _orq(sse_url) as orq:

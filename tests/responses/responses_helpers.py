@@ -18,10 +18,10 @@ from typing import Any
 
 import helpers
 import orjson
-from helpers import Split, split_feeds
+from helpers import Split, feed_recovering, finalize_recovering, split_feeds
 
-from chunkagg import ChunkAggError, EmptyStreamError, StreamError
-from chunkagg._responses import Response, ResponseAccumulator, ResponseEvent
+from chunkagg import ChunkAggError, StreamError
+from chunkagg._responses import ResponseAccumulator, ResponseEvent
 
 Obj = dict[str, Any]
 HERE = helpers.SYNTHETIC / "responses"
@@ -96,38 +96,13 @@ def _feed(
 ) -> tuple[list[ResponseEvent], list[ChunkAggError]]:
     """Feed ``data`` in the pieces ``split`` asks for, going on after each error (``feed(b"")``
     resumes, as the contract says); return the events decoded and the errors, in order."""
-    events: list[ResponseEvent] = []
-    errors: list[ChunkAggError] = []
-    for piece in split_feeds(data, split):
-        chunk = piece
-        while True:
-            try:
-                events.extend(acc.feed(chunk))
-            except ChunkAggError as exc:
-                errors.append(exc)
-                events.extend(exc.chunks)
-                chunk = b""
-                continue
-            break
-    return events, errors
-
-
-def _finalize(acc: ResponseAccumulator, errors: list[ChunkAggError]) -> Response:
-    for _ in range(1000):
-        try:
-            return acc.finalize()
-        except EmptyStreamError as exc:
-            errors.append(exc)
-            return acc.snapshot()
-        except ChunkAggError as exc:
-            errors.append(exc)
-    raise AssertionError("finalize() raised 1000 times")
+    return feed_recovering(acc, split_feeds(data, split))
 
 
 def _merge(data: bytes, split: Split | str = "whole", **options: Any) -> tuple[Obj, Any]:
     acc = ResponseAccumulator(**options)
     _, errors = _feed(acc, data, split)
-    result = _finalize(acc, errors)
+    result = finalize_recovering(acc, errors)
     return result.to_dict(), acc
 
 

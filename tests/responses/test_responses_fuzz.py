@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from helpers import BASE_SEED, Split
+from helpers import BASE_SEED, Split, finalize_recovering
 from responses_helpers import (
     CASES,
     Obj,
     _feed,
-    _finalize,
     _framed,
     _payloads,
     _stream,
@@ -109,7 +108,7 @@ def _set(doc: Any, path: tuple[Any, ...], value: Any) -> None:
 def _outcome(data: bytes, split: Split | str, options: Obj) -> tuple[Any, ...]:
     acc = ResponseAccumulator(**options)
     events, errors = _feed(acc, data, split)
-    result = _finalize(acc, errors)
+    result = finalize_recovering(acc, errors)
     snapshot = acc.snapshot()
     try:
         again = acc.finalize()  # a second finalize() returns the result again

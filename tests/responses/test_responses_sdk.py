@@ -9,13 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import zlib
 from typing import Any
 
 import openai
 import orjson
 import pytest
-from helpers import BASE_SEED, canonical
+from helpers import canonical
 from pydantic import TypeAdapter, ValidationError
 from responses_helpers import (
     CASES,
@@ -26,6 +25,7 @@ from responses_helpers import (
     _payloads,
     _stream,
 )
+from sse_server import async_openai_client, openai_client, replay_hint, request_seed
 
 from chunkagg import (
     ChunkError,
@@ -127,25 +127,6 @@ def test_add_takes_a_response_event_and_refuses_what_is_not_one() -> None:
 # -- real sockets ---------------------------------------------------------------------------------
 
 
-TIMEOUT = 10.0
-
-
-def _seed(name: str, client: str) -> int:
-    return zlib.crc32(f"{BASE_SEED}:{name}:{client}".encode())
-
-
-def _where(name: str, client: str, seed: int) -> str:
-    return f"{name} client={client} seed={seed}; replay with CHUNKAGG_SEED={BASE_SEED}"
-
-
-def _openai(url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)
-
-
-def _async_openai(url: str) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0, timeout=TIMEOUT)
-
-
 def _check_sdk_errors(name: str, errors: list[StreamError], where: str) -> None:
     assert len(errors) == (MANIFEST[name]["ending"] == "error"), where
     for error in errors:
@@ -154,13 +135,13 @@ def _check_sdk_errors(name: str, errors: list[StreamError], where: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_openai_sdk_raw_bytes(sse_url: str, name: str) -> None:
-    seed = _seed(name, "openai-raw")
-    where = _where(name, "openai-raw", seed)
+    seed = request_seed(name, "openai-raw")
+    where = replay_hint(name, "openai-raw", seed)
     acc = ResponseAccumulator()
     received: list[bytes] = []
     errors: list[StreamError] = []
     with (
-        _openai(sse_url) as client,
+        openai_client(sse_url) as client,
         client.responses.with_streaming_response.create(
             model=f"responses/{name}", input="hi", stream=True, extra_body={"seed": seed}
         ) as response,
@@ -179,14 +160,14 @@ def test_openai_sdk_raw_bytes(sse_url: str, name: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_openai_sdk_raw_bytes_async(sse_url: str, name: str) -> None:
-    seed = _seed(name, "openai-raw-async")
-    where = _where(name, "openai-raw-async", seed)
+    seed = request_seed(name, "openai-raw-async")
+    where = replay_hint(name, "openai-raw-async", seed)
 
     async def run() -> tuple[Response, list[StreamError]]:
         acc = ResponseAccumulator()
         errors: list[StreamError] = []
         async with (
-            _async_openai(sse_url) as client,
+            async_openai_client(sse_url) as client,
             client.responses.with_streaming_response.create(
                 model=f"responses/{name}", input="hi", stream=True, extra_body={"seed": seed}
             ) as response,
@@ -207,12 +188,12 @@ def test_openai_sdk_raw_bytes_async(sse_url: str, name: str) -> None:
 def test_openai_sdk_decoded_events(sse_url: str, name: str) -> None:
     """``add()`` for each event ``client.responses.create(stream=True)`` yields. The SDK itself
     raises ``APIError`` on the nested ``error`` event (its data has an ``error`` key)."""
-    seed = _seed(name, "openai-events")
-    where = _where(name, "openai-events", seed)
+    seed = request_seed(name, "openai-events")
+    where = replay_hint(name, "openai-events", seed)
     acc = ResponseAccumulator()
     errors: list[StreamError] = []
     try:
-        with _openai(sse_url) as client:
+        with openai_client(sse_url) as client:
             stream = client.responses.create(
                 model=f"responses/{name}", input="hi", stream=True, extra_body={"seed": seed}
             )
@@ -227,12 +208,12 @@ def test_openai_sdk_decoded_events(sse_url: str, name: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_openai_sdk_decoded_events_async(sse_url: str, name: str) -> None:
-    seed = _seed(name, "openai-events-async")
-    where = _where(name, "openai-events-async", seed)
+    seed = request_seed(name, "openai-events-async")
+    where = replay_hint(name, "openai-events-async", seed)
 
     async def run() -> Response:
         acc = ResponseAccumulator()
-        async with _async_openai(sse_url) as client:
+        async with async_openai_client(sse_url) as client:
             stream = await client.responses.create(
                 model=f"responses/{name}", input="hi", stream=True, extra_body={"seed": seed}
             )
@@ -267,12 +248,12 @@ def test_openai_sdk_responses_stream_helper(sse_url: str, name: str) -> None:
     ``parsed_arguments`` keys on the terminal event), and chunkagg merges them all: its result
     is the terminal response with the SDK's additions, and for the streams without
     ``response.completed`` (where ``get_final_response()`` raises) what the events built."""
-    seed = _seed(name, "openai-stream")
-    where = _where(name, "openai-stream", seed)
+    seed = request_seed(name, "openai-stream")
+    where = replay_hint(name, "openai-stream", seed)
     acc = ResponseAccumulator()
     errors: list[StreamError] = []
     with (
-        _openai(sse_url) as client,
+        openai_client(sse_url) as client,
         client.responses.stream(
             model=f"responses/{name}", input="hi", extra_body={"seed": seed}
         ) as stream,
