@@ -18,24 +18,25 @@ if os.environ.get("CI"):
 # The fast subset for a quick local check, `python -m pytest -m "not slow"`: the tests below take
 # most of the suite's time (measured with --durations). They are marked here, by module and by
 # test function name, so that no test file needs a decorator; the plain `python -m pytest` (and
-# CI) still runs everything.
+# CI) still runs everything. Modules are named by file name alone: the names are unique across
+# tests/'s folders (tests/README.md).
 SLOW_MODULES = frozenset(
     {
-        "test_fuzz.py",  # mutation fuzzer, every field given every type and number
-        "test_properties.py",  # Hypothesis: generated streams under every split
-        "test_socket.py",  # real sockets: every fixture through every client
-        "test_proxy.py",  # examples/proxy.py in front of the local server
+        "test_fuzz.py",  # chat/: mutation fuzzer, every field given every type and number
+        "test_properties.py",  # chat/: Hypothesis, generated streams under every split
+        "test_socket.py",  # integration/: real sockets, every fixture through every client
+        "test_proxy.py",  # integration/: examples/proxy.py in front of the local server
     }
 )
 SLOW_TESTS = frozenset(
     {
-        "test_truncation_at_every_byte",
-        "test_nothing_lost",
-        "test_100_mb_without_newline_fails_fast_in_bounded_memory",
-        "test_huge_event_fails_fast_with_bounded_memory",
-        "test_one_event_of_absurd_size_default_limit_is_in_mib",
-        # The other formats' fuzzers and properties (tests/completions/test_completions_fuzz.py,
-        # tests/responses/test_responses_fuzz.py).
+        "test_truncation_at_every_byte",  # core/test_robustness.py
+        "test_nothing_lost",  # core/test_robustness.py
+        "test_100_mb_without_newline_fails_fast_in_bounded_memory",  # core/test_limits.py
+        "test_huge_event_fails_fast_with_bounded_memory",  # core/test_framing.py
+        "test_one_event_of_absurd_size_default_limit_is_in_mib",  # chat/test_quirks.py
+        # Properties and fuzzers beside fast tests: core/test_rules.py (unknown keys),
+        # completions/test_completions_fuzz.py, responses/test_responses_fuzz.py.
         "test_fuzz_family_over_completions",
         "test_unknown_keys_at_every_level_lose_no_value",
         "test_every_split_of_a_generated_stream_gives_its_truth",

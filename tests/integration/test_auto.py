@@ -2,8 +2,9 @@
 ``accumulator=`` option of the helpers, the relays and the command line.
 
 Each result is compared with the one the format's own accumulator gives for the same bytes
-(those are checked against the expected files in test_accumulator-style suites: test_fixtures,
-test_completions, test_responses), so what is tested here is the choosing and the deferral.
+(those are checked against the expected files by each format's own tests: tests/chat/
+test_fixtures.py, tests/completions/, tests/responses/), so what is tested here is the choosing
+and the deferral.
 """
 
 from __future__ import annotations
