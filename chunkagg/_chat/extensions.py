@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from .._core.limits import MAX_DEPTH, check_depth
 from .._core.rules import (
     APPEND,
     DROP,
@@ -32,6 +33,7 @@ from .._core.rules import (
     copy,
     empty,
     inline_body,
+    nested,
 )
 from .._core.rules import INLINE as _GENERIC_INLINE
 from .._core.schema import build_output
@@ -92,6 +94,7 @@ class Shape:
 
     __slots__ = (
         "audio",
+        "check",
         "choice",
         "delta",
         "entries_mutable",
@@ -156,6 +159,10 @@ class Shape:
         self.merge = (
             compile_merge("merge", "top, states, chunk", body, _NAMESPACE) if body else None
         )
+        # check(chunk): ChunkError for a value nested deeper than MAX_DEPTH anywhere this
+        # schema's merge reads one, before anything is merged; None when no field of this
+        # schema can hold an array or an object.
+        self.check = _compile_check(self, root, classes)
 
 
 def planner(rules: Mapping[str, Any] | None) -> Planner:
@@ -179,6 +186,79 @@ def _shape(root: type, rules: tuple[tuple[str, RuleCode], ...]) -> Shape:
 
 def _body(values: str, obj: str, entries: Entries) -> list[str]:
     return inline_body(values, obj, entries, _INLINE)
+
+
+def _looks(obj: str, cls: type, entries: Entries) -> list[str]:
+    """The lines that check the fields of ``obj`` (a ``cls``) that may hold arrays or objects."""
+    lines: list[str] = []
+    for attr, _, _ in nested(cls, entries):
+        lines += [
+            f"v = {obj}.{attr}",
+            "if (type(v) is dict or type(v) is list) and v:",
+            "    check_depth(v)",
+        ]
+    return lines
+
+
+def _compile_check(shape: Shape, root: type, classes: Mapping[type, type]) -> Any:
+    """The function that checks the nesting of every value a chunk of ``root`` keeps as JSON
+    (see ``Shape.check``), written out level by level as the merge is; ``None`` if none may
+    nest. Struct levels count: a logprob entry's unknown value sits two levels below its
+    list."""
+
+    def cls(base: type) -> type:
+        return classes.get(base, base)
+
+    top = _looks("chunk", root, shape.top)
+    if shape.error:
+        top += ["e = chunk.error", "if e:", f"    check_depth(e, {MAX_DEPTH + 1})"]
+    delta = _looks("delta", cls(Delta), shape.delta)
+    if shape.parts:
+        delta += ["c = delta.content", "if type(c) is list and c:", "    check_depth(c)"]
+    tool = _looks("tc", cls(ToolCallDelta), shape.tool)
+    function = _looks("fn", cls(FunctionCallDelta), shape.function)
+    if tool or function:
+        # (extra_content, a declared field, is checked by the merge's own checks.)
+        if function:
+            tool += ["fn = tc.function", "if fn is not None:", *("    " + x for x in function)]
+        delta += ["tcs = delta.tool_calls", "if tcs:", "    for tc in tcs:"]
+        delta += ["        " + line for line in tool]
+    if function:
+        delta += ["fn = delta.function_call", "if fn is not None:"]
+        delta += ["    " + line for line in function]
+    audio = _looks("audio", cls(AudioDelta), shape.audio)
+    if audio:
+        delta += ["audio = delta.audio", "if audio is not None:", *("    " + x for x in audio)]
+    choice = _looks("ch", cls(ChunkChoice), shape.choice)
+    if delta:
+        choice += [
+            "delta = ch.delta",
+            "if delta is None:",
+            "    delta = message_delta(ch)",
+            "if delta is not None:",
+            *("    " + line for line in delta),
+        ]
+    logprobs = _looks("lp", cls(ChoiceLogprobs), shape.logprobs)
+    if shape.entries_mutable:
+        for name in ("content", "refusal"):
+            logprobs += [f"e = lp.{name}", "if e:", f"    check_depth(e, {MAX_DEPTH + 2})"]
+    if logprobs:
+        choice += ["lp = ch.logprobs", "if lp is not None:", *("    " + x for x in logprobs)]
+    if shape.message:
+        choice += [
+            "m = ch.message",
+            "if m is not None and ch.delta is not None:",
+            f"    check_depth(m, {MAX_DEPTH + 1})",
+        ]
+    body = top
+    if choice:
+        body += ["for ch in chunk.choices:", *("    " + line for line in choice)]
+    if not body:
+        return None
+    source = "\n".join(["def check(chunk):", *("    " + line for line in body)])
+    scope: dict[str, Any] = {"check_depth": check_depth, "message_delta": message_delta}
+    exec(source, scope)
+    return scope["check"]
 
 
 # -- reasoning_details ---------------------------------------------------------------------------

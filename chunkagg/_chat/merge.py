@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from .._core.limits import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE
+from .._core.limits import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, check_depth
 from .._core.models import detach
 from .._core.rules import Rule, append, has_value
 from .._core.rules import build as build_fields
@@ -169,15 +169,22 @@ class Merger:
         stream's schema instead of looking it up per chunk.
 
         Raises:
-            ChunkError: an impossible index or undecodable audio data.
+            ChunkError: an impossible index, undecodable audio data, or a value nested deeper
+                than ``MAX_DEPTH``.
             LimitExceededError: more choices or tool calls than allowed, or more text once
                 ``max_text_size`` is used up (the chunk that crosses it is still merged, so the
                 merged text exceeds the limit by at most one chunk).
             StreamError: the chunk carries a server error (its choices are merged first).
         """
         choices = chunk.choices
-        if shape is not None and shape.text is not None:
-            _refuse_text_completion(choices, shape.text)
+        usage = chunk.usage
+        if usage is not None:
+            usage = detach(usage)  # a copy, checked for nesting: before anything changes
+        if shape is not None:
+            if shape.check is not None:
+                shape.check(chunk)  # values nested too deep: before anything changes
+            if shape.text is not None:
+                _refuse_text_completion(choices, shape.text)
         if self.text_size > self.max_text_size and _any_text(choices, shape is not None):
             raise LimitExceededError(
                 "merged text is larger than the limit",
@@ -222,9 +229,8 @@ class Merger:
             self.system_fingerprint = chunk.system_fingerprint
         if self.service_tier is None and chunk.service_tier:
             self.service_tier = chunk.service_tier
-        usage = chunk.usage
         if usage is not None:
-            self.usage = detach(usage)
+            self.usage = usage
         if shape is not None:
             merge = shape.merge
             if merge is not None:
@@ -287,6 +293,10 @@ class Merger:
     ) -> None:
         limit = self.max_tool_calls
         for tc in tcs:
+            if tc.extra_content:
+                # Checked here, before any change, for the delta that starts a call (where
+                # Gemini sends it); apply_tools checks a later one as it merges it.
+                check_depth(tc.extra_content)
             at = tc.index
             if at is not None and not 0 <= at < limit:
                 if at < 0:

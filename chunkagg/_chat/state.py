@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .._core.limits import check_depth
 from .._core.rules import build as build_fields
 from .._core.rules import copy as _copy
 from .._core.rules import merge as merge_fields
@@ -354,6 +355,7 @@ def apply_tools(
             call.signature = tc.thought_signature
         extra = tc.extra_content
         if extra:
+            check_depth(extra)
             if call.extra is None:
                 call.extra = {}
             _first_non_empty(call.extra, extra)

@@ -40,8 +40,9 @@ import msgspec
 from msgspec import UNSET
 
 from .._core.events import ChoiceFinished, ContentDelta, UsageReceived
+from .._core.limits import MAX_DEPTH, check_depth
 from .._core.models import Number, Usage, detach
-from .._core.rules import APPEND, LAST, Entries, Planner, Rule, merge
+from .._core.rules import APPEND, LAST, Entries, Planner, Rule, check_nested, merge, nested
 from .._core.rules import build as build_fields
 from .._core.schema import build_output
 from .._core.stream import error_event, stream_error
@@ -91,7 +92,16 @@ class CompletionPlan:
     unknown keys of each level (``(attribute, JSON key, rule)``), those of them that grow the
     merged size, and whether the class carries a chat choice's ``delta`` or ``message``."""
 
-    __slots__ = ("chat", "choice", "grow_choice", "grow_logprobs", "grow_top", "logprobs", "top")
+    __slots__ = (
+        "chat",
+        "choice",
+        "grow_choice",
+        "grow_logprobs",
+        "grow_top",
+        "logprobs",
+        "nested",
+        "top",
+    )
 
     def __init__(self, planner: Planner, root: type) -> None:
         classes: Mapping[type, type] = getattr(root, "_classes", {})
@@ -103,6 +113,14 @@ class CompletionPlan:
         self.grow_top = _growing(self.top)
         self.grow_choice = _growing(self.choice)
         self.grow_logprobs = _growing(self.logprobs)
+        # Per level, the fields that may hold arrays or objects: their nesting is checked
+        # before anything is merged. Empty at every level: nothing to check.
+        levels = (
+            nested(root, self.top),
+            nested(choice, self.choice),
+            nested(classes.get(CompletionLogprobs, CompletionLogprobs), self.logprobs),
+        )
+        self.nested = levels if any(levels) else None
 
 
 def _growing(entries: Entries) -> tuple[str, ...]:
@@ -262,6 +280,11 @@ class CompletionMerger:
         if chunk.object == "error":
             raise error_event(msgspec.json.encode(chunk))
         choices = chunk.choices
+        usage = chunk.usage
+        if usage is not None:
+            usage = detach(usage)  # a copy, checked for nesting: before anything changes
+        if plan is not None and plan.nested is not None:
+            _check_nesting(chunk, plan.nested)
         if self.text_size > self.max_text_size and _adds(chunk, plan):
             raise LimitExceededError(
                 "merged text is larger than the limit",
@@ -296,15 +319,15 @@ class CompletionMerger:
             self.model = chunk.model
         if self.system_fingerprint is None and chunk.system_fingerprint:
             self.system_fingerprint = chunk.system_fingerprint
-        usage = chunk.usage
         if usage is not None:
-            self.usage = detach(usage)
+            self.usage = usage
         if plan is not None and plan.top:
             if self.top is None:
                 self.top = {}
             self.text_size += merge(self.top, chunk, plan.top)
         error = chunk.error
         if error:
+            check_depth(error, MAX_DEPTH + 1)  # its metadata, as a deeper stack would
             raise stream_error(error)
 
     def _check(self, choices: list[CompletionChunkChoice], plan: CompletionPlan | None) -> None:
@@ -383,6 +406,17 @@ class CompletionMerger:
             usage=None if self.usage is None else detach(self.usage),
             system_fingerprint=self.system_fingerprint,
         )
+
+
+def _check_nesting(chunk: CompletionChunk, levels: tuple[Entries, Entries, Entries]) -> None:
+    """``ChunkError`` for a value nested deeper than ``MAX_DEPTH`` in a field the merge keeps."""
+    top, choice, logprobs = levels
+    check_nested(chunk, top)
+    if choice or logprobs:
+        for ch in chunk.choices:
+            check_nested(ch, choice)
+            if logprobs and ch.logprobs is not None:
+                check_nested(ch.logprobs, logprobs)
 
 
 def _adds(chunk: CompletionChunk, plan: CompletionPlan | None) -> bool:

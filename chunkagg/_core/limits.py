@@ -4,15 +4,33 @@ Owns ``DEFAULT_MAX_EVENT_SIZE``, ``DEFAULT_MAX_TEXT_SIZE`` and ``DEFAULT_MAX_CHO
 with bounds of its own declares them in its room: chat's ``DEFAULT_MAX_TOOL_CALLS``, the
 Responses API's ``DEFAULT_MAX_ITEMS``) and ``check_limits``. Every bound crossed raises
 ``LimitExceededError`` naming the argument that sets it.
+
+Also owns ``MAX_DEPTH``, the nesting a JSON value may have, and its checks (``check_depth``,
+``deeper_than``, ``depth_error``): a value nested deeper is a bad chunk (``ChunkError``), the
+same error the decoder gives for a value too deep for the stack, so that the same bytes give
+the same error wherever the caller stands. ``docs/limits.md`` lists every bound of every format.
 """
 
 from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+import msgspec
+
+from .._errors import ChunkError
 
 __all__ = [
     "DEFAULT_MAX_CHOICES",
     "DEFAULT_MAX_EVENT_SIZE",
     "DEFAULT_MAX_TEXT_SIZE",
+    "EVENT_DEPTH",
+    "MAX_DEPTH",
+    "check_depth",
     "check_limits",
+    "deeper_than",
+    "depth_error",
 ]
 
 # One chunk is a few hundred bytes; the largest real ones (a long tool-call argument in a single
@@ -33,3 +51,90 @@ def check_limits(**limits: int) -> None:
     for name, value in limits.items():
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, not {value!r}")
+
+
+# Levels of arrays and objects one JSON value may nest: the value of an unknown key or of an
+# extension, or an object a Responses event carries (``response``, ``item``, ``annotation``...),
+# counted from that value. msgspec decodes about 990 levels from an empty stack and fewer from
+# a deep one; everything after decoding (copying, comparing, merging, building and encoding the
+# result) recurses once per level too, from wherever the caller stands. A bound far below both
+# makes the same bytes give the same outcome at any realistic stack depth, and leaves the
+# caller's stack 800 frames of its own. Real values nest a few levels (a tool's JSON schema, a
+# dozen or two). Ruby's JSON stops at 100, serde_json at 128.
+MAX_DEPTH = 100
+# The deepest a kept value sits in any format's event (chat: chunk, choices, choice, delta,
+# tool_calls, call, function): a whole payload nested deeper than ``MAX_DEPTH`` plus this holds a
+# value that is too deep, wherever it sits.
+EVENT_DEPTH = MAX_DEPTH + 8
+
+_encode = msgspec.json.encode
+# A JSON string (escapes included) and the bytes that open or close a level, as +1 and -1.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_LEVELS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_A_LEVEL = bytes(b for b in range(256) if b not in b"[]{}")
+_CONTAINERS = (dict, list, tuple, msgspec.Struct)
+
+
+def depth_error(noun: str = "chunk", payload: bytes = b"") -> ChunkError:
+    """The error of a value nested deeper than ``MAX_DEPTH``: one message, whether the decoder
+    ran out of stack or a check counted the levels."""
+    return ChunkError(
+        f"invalid {noun}: a value nested deeper than {MAX_DEPTH} levels of arrays and objects "
+        "(MAX_DEPTH)",
+        payload,
+    )
+
+
+def deeper_than(data: bytes | bytearray, levels: int) -> bool:
+    """Whether the JSON text ``data`` nests more than ``levels`` levels of arrays and objects.
+
+    In C, linear in ``data``: a count of brackets settles most texts; else the strings are cut
+    out and the deepest level is the largest running sum of the brackets left (+1 each ``[``
+    or ``{``, -1 each ``]`` or ``}``). Text that is no JSON gives some answer, never an error.
+    """
+    if data.count(b"[") + data.count(b"{") <= levels:
+        return False
+    signs = _STRING.sub(b"", data).translate(_LEVELS, _NOT_A_LEVEL)
+    return max(itertools.accumulate(memoryview(signs).cast("b")), default=0) > levels
+
+
+def _walk_deeper(value: Any, levels: int) -> bool:
+    """``deeper_than`` for Python values (dicts, lists, tuples, Structs), without recursion."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > levels:
+            return True
+        below: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                inner: Any = item.values()
+            elif isinstance(item, list | tuple):
+                inner = item
+            else:
+                inner = msgspec.structs.astuple(item)
+            below.extend(x for x in inner if isinstance(x, _CONTAINERS))
+        level = below
+    return False
+
+
+def check_depth(value: Any, levels: int = MAX_DEPTH, noun: str = "chunk") -> bytes:
+    """Raise ``depth_error(noun)`` when ``value`` (JSON builtins or Structs) nests more than
+    ``levels`` levels; else return its JSON.
+
+    Raises:
+        ChunkError: ``value`` is too deep, or the caller's own stack is so deep that even a
+            value within the bound cannot be encoded from there.
+    """
+    try:
+        data = _encode(value)
+    except RecursionError:
+        if _walk_deeper(value, levels):
+            raise depth_error(noun) from None
+        raise ChunkError(
+            f"invalid {noun}: the caller's stack is too deep to copy a value of it"
+        ) from None
+    if deeper_than(data, levels):
+        raise depth_error(noun)
+    return data

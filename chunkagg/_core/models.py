@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 import msgspec
 from msgspec import UNSET
 
+from .limits import MAX_DEPTH, check_depth
+
 __all__ = [
     "CompletionTokensDetails",
     "ErrorObject",
@@ -201,10 +203,15 @@ class ErrorObject(_Wire, frozen=True):
 
 
 def detach(obj: Any) -> Any:
-    """``obj`` if sharing it is safe, else a copy: a Struct may hold mutable JSON values."""
+    """``obj`` if sharing it is safe, else a copy: a Struct may hold mutable JSON values.
+
+    Raises:
+        ChunkError: a value in ``obj`` nests deeper than ``MAX_DEPTH`` (the Struct itself is
+            one level).
+    """
     if obj._mutable or (
         isinstance(obj, Usage)
         and (obj.cost_details is not None or obj.server_tool_use_details is not None)
     ):
-        return msgspec.convert(msgspec.to_builtins(obj), type(obj))
+        return msgspec.json.decode(check_depth(obj, MAX_DEPTH + 1), type=type(obj))
     return obj

@@ -12,17 +12,23 @@ A level's merge state (the chunk's, a message's, a tool call's...) is a plain ``
 key to the value merged so far. For each derived wire Struct, a plan lists once the fields to
 read and the rule of each, so that merging a chunk is one loop over the fields its stream
 actually carries. Values that may be mutable (objects, lists) are copied when kept and copied
-again when built, so that nothing a caller holds shares anything with the state.
+again when built, so that nothing a caller holds shares anything with the state. A format checks
+a chunk's values for nesting before it merges any (``nested``, ``check_nested``): none the state
+holds nests deeper than ``MAX_DEPTH``, so copying, merging, building and encoding it recurse a
+bounded number of levels from wherever the caller stands.
 """
 
 from __future__ import annotations
 
 import types
+import typing
 from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET
+
+from .limits import check_depth
 
 __all__ = [
     "APPEND",
@@ -39,6 +45,7 @@ __all__ = [
     "RuleCode",
     "append",
     "build",
+    "check_nested",
     "check_rules",
     "compile_merge",
     "copy",
@@ -47,6 +54,7 @@ __all__ = [
     "inline_body",
     "merge",
     "merge_value",
+    "nested",
 ]
 
 Rule = Literal["append", "last", "first", "merge"]
@@ -139,7 +147,11 @@ class Planner:
 
 
 def merge(values: dict[str, Any], obj: Any, entries: Entries) -> int:
-    """Merge the fields ``entries`` names from ``obj`` into ``values``; return the text added."""
+    """Merge the fields ``entries`` names from ``obj`` into ``values``; return the text added.
+
+    Values are not checked here: a format checks a chunk's nesting (``nested``,
+    ``check_nested``) before it changes anything, so that a bad chunk is dropped whole.
+    """
     size = 0
     for attr, key, rule in entries:
         value = getattr(obj, attr)
@@ -259,7 +271,8 @@ def compile_merge(name: str, args: str, body: list[str], namespace: Mapping[str,
 
 
 def append(values: dict[str, Any], key: str, value: Any) -> int:
-    """Merge ``value`` into ``values[key]`` by the generic rule; return the text it added."""
+    """Merge ``value`` into ``values[key]`` by the generic rule; return the text it added
+    (``value`` checked for nesting by the caller, as ``merge``'s are)."""
     values[key], size = _accumulate(values.get(key), value)
     return size
 
@@ -273,6 +286,35 @@ def build(
     for key, value in values.items():
         (known if key in declared else extra)[key] = _materialize(value)
     return known, extra
+
+
+def nested(cls: type, entries: Entries) -> Entries:
+    """The ``entries`` of fields of ``cls`` whose values may be arrays or objects (a field typed
+    ``Any``, or a list or dict), the only ones whose nesting needs checking."""
+    types = (
+        {f.name: f.type for f in msgspec.structs.fields(cls)}
+        if hasattr(cls, "__struct_fields__")
+        else {}
+    )
+    return tuple(entry for entry in entries if _may_nest(types.get(entry[0], Any)))
+
+
+def _may_nest(tp: Any) -> bool:
+    args = typing.get_args(tp) if isinstance(tp, types.UnionType) else (tp,)
+    if typing.get_origin(tp) is typing.Union:
+        args = typing.get_args(tp)
+    return any(
+        arg is Any or arg in (list, dict) or typing.get_origin(arg) in (list, dict) for arg in args
+    )
+
+
+def check_nested(obj: Any, entries: Entries) -> None:
+    """``ChunkError`` when a field ``entries`` names holds a value nested deeper than
+    ``MAX_DEPTH`` (``entries`` as ``nested`` gives them)."""
+    for attr, _, _ in entries:
+        value = getattr(obj, attr)
+        if (type(value) is dict or type(value) is list) and value:
+            check_depth(value)
 
 
 def has_value(obj: Any) -> bool:
@@ -335,7 +377,12 @@ def _materialize(value: Any) -> Any:
     if isinstance(value, _Items):
         return copy(list(value))
     if isinstance(value, _Object):
-        return {key: _materialize(item) for key, item in value.items()}
+        # A loop, not a comprehension: one frame per level (Python 3.11 gives a comprehension
+        # a frame of its own).
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out[key] = _materialize(item)
+        return out
     if isinstance(value, Accrual):
         return value.build()
     return copy(value)

@@ -38,6 +38,7 @@ from msgspec import UNSET
 
 from .._errors import ChunkError, LimitExceededError
 from .detect import other_api
+from .limits import EVENT_DEPTH, deeper_than, depth_error
 from .models import _Common
 
 __all__ = [
@@ -47,11 +48,14 @@ __all__ = [
     "Schema",
     "build_output",
     "derive_output",
+    "dump_model",
     "whole_numbers",
 ]
 
 # msgspec reports invalid UTF-8 inside a JSON string as UnicodeDecodeError, and JSON nested about
-# a thousand levels deep as RecursionError, not as DecodeError.
+# a thousand levels deep as RecursionError, not as DecodeError. (How deep depends on the caller's
+# stack: a RecursionError is reported as the same error as a value nested deeper than MAX_DEPTH,
+# see _chunk_error.)
 DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 # Distinct unknown keys one stream may add, all levels together. Real providers add a handful; a
 # stream that invents a new key on every chunk would otherwise build a Struct per chunk.
@@ -419,6 +423,10 @@ class ChunkDecoder:
             value = _ANY_DECODE(payload)
         except DECODE_ERRORS as err:  # the typed decode met a wrong type before the bad syntax
             raise _chunk_error(err, payload, self.noun) from err
+        raw = payload.encode() if isinstance(payload, str) else bytes(payload)
+        if deeper_than(raw, EVENT_DEPTH):
+            # What a deeper stack would have met decoding it: the same error here.
+            raise depth_error(self.noun, raw)
         if not isinstance(value, dict):
             raise _chunk_error(exc, payload, self.noun) from exc
         _check_chunk_keys(value, self.keys, self.noun)
@@ -501,11 +509,25 @@ class ChunkDecoder:
             # ValueError: msgspec's DecodeError, UnicodeEncodeError, pydantic's serialization
             # errors.
             raw = reprlib.repr(value).encode()
+            if isinstance(exc, RecursionError):
+                raise _chunk_error(exc, raw, self.noun) from exc
             raise ChunkError(f"invalid {self.noun}: {exc}", raw) from exc
         return self.decode_or_raise(payload)
 
 
 _ANY_DECODE = msgspec.json.Decoder().decode
+
+
+def dump_model(model: Any) -> str:
+    """A pydantic model's JSON, keys as sent: set fields only, by their wire names (the openai
+    SDK names ``schema`` ``schema_`` in Python). Without pydantic's serialization warnings: the
+    SDKs' stream helpers put subclasses (openai's ``ParsedResponseOutputMessage``) where their
+    unions name the base classes, which pydantic warns about, and dumps right."""
+    try:
+        text = model.model_dump_json(exclude_unset=True, by_alias=True, warnings=False)
+    except TypeError:  # a model_dump_json without pydantic's options
+        text = model.model_dump_json()
+    return str(text)
 
 
 def _check_chunk_keys(value: Mapping[str, Any], keys: frozenset[str], noun: str) -> None:
@@ -524,6 +546,11 @@ def _chunk_error(
     exc: BaseException, payload: bytes | bytearray | memoryview | str, noun: str = "chunk"
 ) -> ChunkError:
     raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
+    if isinstance(exc, RecursionError) or deeper_than(raw, EVENT_DEPTH):
+        # Nested too deep for the stack the caller left, or nested too deep and wrong besides
+        # (which of the two a decoder finds first depends on that stack): the error a check
+        # gives a value deeper than MAX_DEPTH, whatever the stack.
+        return depth_error(noun, raw)
     return ChunkError(f"invalid {noun}: {exc}", raw)
 
 

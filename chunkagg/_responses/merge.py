@@ -28,6 +28,7 @@ import msgspec
 from msgspec import UNSET
 
 from .._core.events import PartialParse, load_partial, parse_whole
+from .._core.limits import MAX_DEPTH, check_depth
 from .._core.rules import copy
 from .._errors import ChunkError, LimitExceededError
 from .events import (
@@ -151,6 +152,7 @@ class ResponseMerger:
                     self.events.append(make(delta=delta))  # type: ignore[union-attr]
                 return
             self.hot = None
+        _check_nesting(ev)
         handler = HANDLERS.get(ev.type)
         if handler is None:
             # An event type the merge has no rule for: kept, never an error.
@@ -611,6 +613,19 @@ def hot_safe(cls: type) -> bool:
 
 def _str(value: Any) -> str | None:
     return value if type(value) is str else None
+
+
+def _check_nesting(ev: ResponseEvent) -> None:
+    """``ChunkError`` for an event holding a value nested deeper than ``MAX_DEPTH``, checked
+    before anything is merged or kept: the error a deeper stack gets from the decoder. An event
+    with unknown keys, or a field of another type than declared, is looked at whole (itself one
+    level); a declared event, in the objects it carries."""
+    if type(ev)._mutable:
+        check_depth(ev, MAX_DEPTH + 1, "event")
+        return
+    for value in (ev.response, ev.item, ev.part, ev.annotation, ev.logprobs, ev.error):
+        if value is not None:
+            check_depth(value, MAX_DEPTH, "event")
 
 
 def _path(parts: tuple[str | int, ...]) -> str:
