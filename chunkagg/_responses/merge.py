@@ -15,6 +15,13 @@ annotations; per item, the fragments of ``arguments`` (``input``, ``code``). A `
 ``response.output_item.done`` restates a whole value: it replaces what was built, once compared
 with it. The terminal event (``response.completed``, ``.incomplete``, ``.failed``) carries the
 whole response: it is the result, compared with what the events built.
+
+What grows with the stream is bounded (``docs/limits.md``): items, parts and annotations by
+``max_items`` (an index, and a part's annotations); the text of deltas, logprob entries, the
+JSON of annotations, of events kept in ``other`` and of the values each disagreement keeps, by
+``max_text_size`` (``room``: past it, an event that would add some is dropped with
+``LimitExceededError``, and a restatement is still merged but no longer compared); ``ids`` holds
+one id per item.
 """
 
 from __future__ import annotations
@@ -62,8 +69,10 @@ from .state import (
 __all__ = ["DEFAULT_MAX_ITEMS", "HANDLERS", "LIFECYCLE", "TERMINAL", "ResponseMerger", "hot_safe"]
 
 # Output items, content parts, summary parts and annotations are addressed by index; each index
-# must be below this, so a broken index never grows the state. Real responses hold a few items
-# (an agentic run with many tool calls, a few dozen); the API caps max_tool_calls far lower.
+# must be below this, so a broken index never grows the state, and a part holds at most this
+# many annotations, so inserting one anywhere moves at most this many. Real responses hold a few
+# items (an agentic run with many tool calls, a few dozen) and a few dozen citations; the API
+# caps max_tool_calls far lower.
 DEFAULT_MAX_ITEMS = 1024
 
 LIFECYCLE = frozenset(("response.created", "response.queued", "response.in_progress"))
@@ -155,7 +164,10 @@ class ResponseMerger:
         _check_nesting(ev)
         handler = HANDLERS.get(ev.type)
         if handler is None:
-            # An event type the merge has no rule for: kept, never an error.
+            # An event type the merge has no rule for: kept, never an error; its JSON counts
+            # against max_text_size as the text of a delta does (an audio delta's base64).
+            self._room(ev)
+            self.room -= len(_ENCODE(ev))
             self.other.append(ev)
             return
         if self.terminal is not None:
@@ -210,7 +222,7 @@ class ResponseMerger:
     def _room(self, ev: ResponseEvent) -> None:
         if self.room < 0:
             raise LimitExceededError(
-                f"{ev.type}: merged text is over the limit",
+                f"{ev.type}: merged text is over the limit (with kept events and annotations)",
                 limit="max_text_size",
                 value=self.max_text_size,
             )
@@ -232,12 +244,15 @@ class ResponseMerger:
     def _report(
         self, path: tuple[str | int, ...], streamed: Any, sent: Any, ev: ResponseEvent
     ) -> None:
+        if self.room < 0:
+            # What the stream keeps is over max_text_size: the restated value is still merged,
+            # but no more disagreements are kept (each holds a copy of both values).
+            return
+        streamed, streamed_size = _sized_copy(streamed)
+        sent, sent_size = _sized_copy(sent)
+        self.room -= streamed_size + sent_size
         found = Disagreement(
-            path=_path(path),
-            event=self.event,
-            source=ev.type,
-            streamed=copy(streamed),
-            sent=copy(sent),
+            path=_path(path), event=self.event, source=ev.type, streamed=streamed, sent=sent
         )
         self.disagreements.append(found)
         if self.events is not None:
@@ -360,10 +375,16 @@ class ResponseMerger:
 
     def _set_item(self, index: int, value: dict[str, Any]) -> ItemState:
         item = ItemState(copy(value))
-        parse = self.items[index].parse if index in self.items else None
-        item.parse = parse
+        old = self.items.get(index)
+        item.parse = old.parse if old is not None else None
         self.items[index] = item
         item_id = value.get("id")
+        if old is not None:
+            # The id of the item replaced no longer names one, so ids holds at most one id per
+            # item: it never grows with the events.
+            old_id = old.value.get("id")
+            if old_id != item_id and type(old_id) is str and self.ids.get(old_id) == index:
+                del self.ids[old_id]
         if type(item_id) is str:
             self.ids[item_id] = index
         return item
@@ -477,13 +498,25 @@ class ResponseMerger:
         at = ev.annotation_index
         if at is not None:
             at = self._index(at, "annotation_index", ev)
+        self._room(ev)
+        item = self.items.get(index)
+        if item is not None and item.annotation_count(sub) >= self.max_items:
+            # A part holds at most max_items annotations, so an insertion anywhere moves at
+            # most that many: linear in the events, whatever their annotation_index.
+            raise LimitExceededError(
+                f"{ev.type}: more than {self.max_items} annotations in one part",
+                limit="max_items",
+                value=self.max_items,
+            )
         part = self._item(index, ev, "message").part("content", sub, "output_text")
         annotations = part.annotations
         if annotations is None:
             start = part.value.get("annotations")
             annotations = part.annotations = list(start) if type(start) is list else []
         position = len(annotations) if at is None else at
-        annotations.insert(position, copy(annotation))
+        data = _ENCODE(annotation)
+        self.room -= len(data)
+        annotations.insert(position, _DECODE(data))
         if self.events is not None:
             self.events.append(
                 OutputAnnotationAdded(
@@ -613,6 +646,19 @@ def hot_safe(cls: type) -> bool:
 
 def _str(value: Any) -> str | None:
     return value if type(value) is str else None
+
+
+_ENCODE = msgspec.json.encode
+_DECODE = msgspec.json.Decoder().decode
+
+
+def _sized_copy(value: Any) -> tuple[Any, int]:
+    """A copy of a JSON value (``UNSET`` as it is), and its size as counted against
+    ``max_text_size``: its JSON's bytes, a string's characters, 1 for anything else."""
+    if type(value) is dict or type(value) is list:
+        data = _ENCODE(value)
+        return _DECODE(data), len(data)
+    return value, len(value) if type(value) is str else 1
 
 
 def _check_nesting(ev: ResponseEvent) -> None:

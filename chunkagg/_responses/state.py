@@ -113,6 +113,19 @@ class ItemState:
             parts[index] = part
         return part
 
+    def annotation_count(self, index: int) -> int:
+        """How many annotations content part ``index`` holds (as built, or as announced)."""
+        part = self.content.get(index) if self.content is not None else None
+        if part is not None and part.annotations is not None:
+            return len(part.annotations)
+        value = part.value if part is not None else None
+        if value is None:
+            listed = self.value.get("content")
+            if type(listed) is list and index < len(listed) and type(listed[index]) is dict:
+                value = listed[index]
+        start = value.get("annotations") if value is not None else None
+        return len(start) if type(start) is list else 0
+
     def last(self, field: PartField) -> int:
         """The index a content event without one refers to: the latest part, else 0."""
         parts = self.content if field == "content" else self.summary
