@@ -4,6 +4,12 @@ Owns the detection (``detect()``: chat completion, legacy completion or Response
 decoded event) and the deferral it needs: the bytes are held, and framed by a scout ``Framer``,
 until an event tells; then one format's accumulator is built and fed them all, so event numbers,
 byte offsets and every guarantee are that accumulator's own. Must not know any format's merge.
+
+The decision depends on the bytes only, never on how they were split: the scout frames the first
+``2 * max_event_size`` bytes of the stream and no more (a piece that crosses that mark is cut
+there for it), and its frames are the same for every split of them. The first event among them
+that tells decides; when there is none, the format is chat once that many bytes have arrived (or
+at the end). So at most that many bytes are held, plus the piece that crossed the mark.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from ._chat import Accumulator, ChatCompletion, ResponseBody2
 from ._completions import CompletionAccumulator, CompletionChunk, TextCompletion
 from ._core.detect import ApiName, api_of
 from ._core.framing import BATCH, BATCH_CRLF, BATCH_NDJSON, DATA, TAIL, Format, Framer
-from ._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE
+from ._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, EVENT_DEPTH, deeper_than
+from ._core.schema import DECODE_ERRORS
 from ._core.stream import not_bytes, unwrap
 from ._responses import Response, ResponseAccumulator, ResponseEvent
 
@@ -72,8 +79,10 @@ class AutoAccumulator:
     ``CompletionAccumulator`` or ``ResponseAccumulator``, in ``inner``) is fed them all, and
     everything is delegated to it: the same results, errors, offsets and limits. A stream no
     event of which tells (an empty body, an HTML page, usage-only chunks) is a chat stream, as is
-    one whose first ``max_event_size`` bytes hold no event that tells; ``add()`` decides on its
-    first chunk, chat when that chunk does not tell.
+    one whose first ``2 * max_event_size`` bytes hold no whole event that tells (so any event
+    that starts in the first ``max_event_size`` bytes and is not too large may tell); the same
+    for every split of the bytes. ``add()`` decides on its first chunk, chat when that chunk does
+    not tell.
 
     When you know the format, use its accumulator: its results are typed exactly.
 
@@ -176,9 +185,14 @@ class AutoAccumulator:
         assert scout is not None  # dropped only once a format is chosen
         piece = data if isinstance(data, bytes) else bytes(data)
         self._held += piece
-        scout.feed(piece)
+        # The scout sees the window and nothing past it, whatever the pieces: what it frames,
+        # hence the format, is the same for every split.
+        window = 2 * self._options["max_event_size"]
+        room = window - scout.received
+        if room > 0:
+            scout.feed(piece if len(piece) <= room else piece[:room])
         api = self._told(scout)
-        if api is None and scout.received <= self._options["max_event_size"]:
+        if api is None and scout.received < window:
             return []
         return self._release(api or "chat")
 
@@ -266,9 +280,13 @@ class AutoAccumulator:
 
 
 def _json_object(payload: bytes | bytearray | str) -> Any:
-    """The JSON object in ``payload``, or ``None`` for anything else."""
+    """The JSON object in ``payload``, or ``None`` for anything else, or for JSON nested too deep
+    to merge (whether it decodes depends on the caller's stack: it never tells)."""
+    raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else payload
+    if deeper_than(raw, EVENT_DEPTH):
+        return None
     try:
         value = _json.decode(payload)
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         return None
     return value if isinstance(value, dict) else None
