@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("file", help="the raw stream body: a file path, or - for stdin")
     parser.add_argument(
         "--api",
-        choices=("auto", "chat", "completions", "responses"),
+        choices=("auto", "chat", "completions", "responses", "messages"),
         default="auto",
         help="the stream's format (default: told by its first event; chat if none tells)",
     )
@@ -280,19 +280,20 @@ def _hint(exc: ChunkAggError) -> str:
         if not exc.received:
             return "the input is empty: was the response read already, or not streamed?"
         return (
-            "chunkagg reads the body of a streamed chat completion, legacy completion or "
-            "Responses API call (SSE or NDJSON)"
+            "chunkagg reads the body of a streamed chat completion, legacy completion, "
+            "Responses API or Anthropic Messages call (SSE or NDJSON)"
         )
     for name, api in (
         ("chunkagg.CompletionAccumulator", "completions"),
         ("chunkagg.ResponseAccumulator", "responses"),
+        ("chunkagg.MessageAccumulator", "messages"),
         ("chunkagg.Accumulator", "chat"),
     ):
         if isinstance(exc, ChunkError) and name in exc.reason:
             return f"read it with --api {api}, or without --api to let the first event tell"
     if isinstance(exc, ChunkError) and "include none that a" in exc.reason:
         return (
-            "that JSON is not a chat completion, legacy completion or Responses API chunk "
-            "(an error body of another API?)"
+            "that JSON is not a chat completion, legacy completion, Responses API or "
+            "Anthropic Messages event (an error body of another API?)"
         )
     return ""

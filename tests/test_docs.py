@@ -339,6 +339,31 @@ def run_response(block: Block, ctx: Context) -> None:
     assert canonical(result) == _format_expected(RESPONSES)
 
 
+class _Body:
+    """Stands in for the examples' ``response``: ``iter_bytes()`` yields a stream file in pieces."""
+
+    def __init__(self, path: Path) -> None:
+        self.data = path.read_bytes()
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        for start in range(0, len(self.data), 97):
+            yield self.data[start : start + 97]
+
+
+ANTHROPIC = Path(__file__).parent / "synthetic" / "anthropic-docs"
+
+
+def run_message(block: Block, ctx: Context) -> None:
+    """An Anthropic Messages example: ``response`` streams the docs' tool-use example; the
+    example leaves the result in ``message``."""
+    response = _Body(ANTHROPIC / "tool_use.sse")
+    namespace = run_block(block, {**ctx.names(), "response": response})
+    message = namespace["message"]
+    assert isinstance(message, chunkagg.AnthropicMessage)
+    expected = json.loads((ANTHROPIC / "tool_use.expected.json").read_bytes())
+    assert message.to_dict() == expected
+
+
 def run_any_response(block: Block, ctx: Context) -> None:
     """An example that takes any of the three formats into ``result``: run once per format."""
     chat = Replay(f"{ctx.sse_url}/v1/chat/completions", {"model": ctx.fixture})
@@ -397,6 +422,7 @@ RUNNERS: dict[tuple[str, str], tuple[Runner, str]] = {
     (f"{USAGE}/relays.md", "Relaying a stream: `Relay`, `AsyncRelay`"): (run_relay, FIXTURE),
     (f"{USAGE}/other-formats.md", "Legacy completions"): (run_text_completion, FIXTURE),
     (f"{USAGE}/other-formats.md", "The Responses API"): (run_response, FIXTURE),
+    (f"{USAGE}/other-formats.md", "Anthropic Messages"): (run_message, FIXTURE),
     (f"{USAGE}/auto.md", "Any of the three: `AutoAccumulator`, and `accumulator=`"): (
         run_any_format,
         FIXTURE,

@@ -13,14 +13,28 @@ from typing import Any, Literal
 
 __all__ = ["ACCUMULATOR_NAMES", "ApiName", "api_of", "other_api"]
 
-ApiName = Literal["chat", "completions", "responses"]
+ApiName = Literal["chat", "completions", "responses", "messages"]
 
 # The public accumulator of each API, as error messages name it.
 ACCUMULATOR_NAMES: dict[ApiName, str] = {
     "chat": "Accumulator",
     "completions": "CompletionAccumulator",
     "responses": "ResponseAccumulator",
+    "messages": "MessageAccumulator",
 }
+
+# The event types of Anthropic Messages streams, which name the type of every event.
+_MESSAGES_EVENTS = frozenset(
+    (
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+    )
+)
 
 
 def api_of(event: Any) -> ApiName | None:
@@ -30,8 +44,10 @@ def api_of(event: Any) -> ApiName | None:
 
     - ``object``: ``"chat.completion.chunk"`` or ``"chat.completion"`` is chat,
       ``"text_completion"`` legacy completions, ``"response"`` the Responses API;
-    - a ``type`` of ``"error"`` or ``"response.…"``: the Responses API (its events, and only
-      they, carry ``type`` at the top);
+    - a ``type`` of ``"error"`` or ``"response.…"``: the Responses API; of ``"message_start"``,
+      ``"content_block_…"``, ``"message_delta"``, ``"message_stop"``, ``"ping"``, or a
+      ``"message"`` body: Anthropic Messages (of the formats' events, only those carry ``type``
+      at the top; an ``error`` event, which both send, reads the same either way);
     - the first choice: a ``delta`` or ``message`` is chat, a ``text`` legacy completions.
 
     Anything else (``{"choices": []}`` with usage only, a bare ``{"error": ...}``) tells nothing.
@@ -44,8 +60,11 @@ def api_of(event: Any) -> ApiName | None:
     if kind == "response":
         return "responses"
     kind = _field(event, "type")
-    if isinstance(kind, str) and (kind == "error" or kind.startswith("response.")):
-        return "responses"
+    if isinstance(kind, str):
+        if kind == "error" or kind.startswith("response."):
+            return "responses"
+        if kind in _MESSAGES_EVENTS or (kind == "message" and _field(event, "role") is not None):
+            return "messages"
     choices = _field(event, "choices")
     if isinstance(choices, list | tuple) and choices:
         first = choices[0]
@@ -81,4 +100,8 @@ def other_api(value: Mapping[str, Any]) -> str:
     kind = value.get("type")
     if isinstance(kind, str) and kind.startswith("response."):
         return f": a Responses API event: merge it with chunkagg.{ACCUMULATOR_NAMES['responses']}"
+    if api_of(value) == "messages":
+        return (
+            f": an Anthropic Messages event: merge it with chunkagg.{ACCUMULATOR_NAMES['messages']}"
+        )
     return ""

@@ -1,15 +1,16 @@
-"""The Responses API's own framing: a region of ``event:`` then ``data:`` pairs in one frame.
+"""The framing of ``event:`` then ``data:`` pairs, a region of them in one frame.
 
-Owns ``split_events``, the ``EventSplitter`` this format gives the core's ``Framer``. Must not
-know JSON or the merge: it only proves that a region is nothing but events of that exact shape,
-and hands their payloads over as one ``EventRun``.
+Owns ``split_events``, the ``EventSplitter`` the formats whose servers name every event (the
+Responses API, Anthropic Messages) give the ``Framer``. Must not know JSON or any format: it
+only proves that a region is nothing but events of that exact shape, and hands their payloads
+over as one ``EventRun``.
 """
 
 from __future__ import annotations
 
 from itertools import repeat
 
-from .._core.framing import EventRun
+from .framing import EventRun
 
 __all__ = ["split_events"]
 
@@ -19,7 +20,7 @@ _OVERHEAD = len(b"\ndata: \n\n")
 
 def split_events(region: bytes, offset: int, max_event_size: int) -> EventRun | None:
     """The ``EventRun`` of a region of complete LF events that are all two lines, ``event:
-    <type>`` then ``data: {...}`` (the shape OpenAI sends), or ``None``.
+    <type>`` then ``data: {...}`` (the shape OpenAI and Anthropic send), or ``None``.
 
     ``Framer``'s fast path hands such events, one at a time, to its line path (about 2 us an
     event in Python); as one run, the accumulator decodes and merges them in one loop, with the

@@ -2,7 +2,7 @@
 
 ``models`` declares the wire event and the merged ``Response``, ``events`` the live-UI events;
 ``merge`` holds the rule of every event type over the state in ``state``; ``output`` types the
-result; ``framing`` frames the two-line events OpenAI sends; ``accumulator`` the public
+result; ``accumulator`` the public
 ``ResponseAccumulator``. Imports the core and no other format.
 """
 

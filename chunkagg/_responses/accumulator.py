@@ -5,7 +5,7 @@ Owns ``ResponseAccumulator``: its options, how a payload becomes an event (a who
 read as the event that carries it, an ``error`` event raised), and its per-event hot path, which
 merges a delta to the same place as the one before it inline. The loop itself (framing,
 positions, faults, ``[DONE]``) is the core's; the rules are in ``merge``, the framing of the
-two-line events OpenAI sends in ``framing``, the Structs in ``models`` and ``events``.
+two-line events OpenAI sends in the core's ``pairs``, the Structs in ``models`` and ``events``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import msgspec
 
 from .._core.framing import DONE, SKIP, EventRun, Format, classify
 from .._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, check_limits
-from .._core.schema import DECODE_ERRORS, ChunkDecoder
+from .._core.pairs import split_events
+from .._core.schema import DECODE_ERRORS, ChunkDecoder, dump_model
 from .._core.stream import StreamAccumulator, error_event
 from .._errors import ChunkAggError, ChunkError
 from .events import Disagreement, ResponseUpdate
-from .framing import split_events
 from .merge import DEFAULT_MAX_ITEMS, ResponseMerger
 from .models import Response, ResponseEvent
 
@@ -84,18 +84,6 @@ def _body_event(payload: bytes) -> bytes | None:
 def _event_of(value: Any) -> Any:
     """``add()``'s builtins: a whole response body as its event; whole-number times as ints."""
     return _whole_times(_as_event(value) if _is_body(value) else value)
-
-
-def _dump(model: Any) -> str:
-    """A pydantic model's JSON, keys as sent: set fields only, by their wire names (the openai
-    SDK names ``schema`` ``schema_`` in Python). Without pydantic's serialization warnings:
-    the openai SDK's ``responses.stream()`` puts subclasses (``ParsedResponseOutputMessage``)
-    where its unions name the base classes, which pydantic warns about, and dumps right."""
-    try:
-        text = model.model_dump_json(exclude_unset=True, by_alias=True, warnings=False)
-    except TypeError:  # a model_dump_json without pydantic's options
-        text = model.model_dump_json()
-    return str(text)
 
 
 def _whole_times(value: Any) -> Any:
@@ -223,7 +211,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         return _decode_or_raise(self._decoder, payload)
 
     def _convert(self, value: Any) -> ResponseEvent:
-        event: ResponseEvent = self._decoder.convert(value, _dump, _event_of)
+        event: ResponseEvent = self._decoder.convert(value, dump_model, _event_of)
         if event.type == "error":
             raise error_event(msgspec.json.encode(event))
         return event
@@ -242,7 +230,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         position: int,
     ) -> None:
         """The per-event hot path: a run of one-line ``data:`` events (data-only SSE, NDJSON), or
-        of two-line ``event:``/``data:`` events (a ``RUN`` of ``framing.split_events``), decoded
+        of two-line ``event:``/``data:`` events (a ``RUN`` of ``pairs.split_events``), decoded
         and merged in one loop: the core's ``_batch``, with a delta to the same place as the one
         before it merged here (``ResponseMerger.add``'s short way, inline: a call per event is a
         fifth of the time of this loop)."""

@@ -23,7 +23,7 @@ EXPORTED_DUNDERS = {"__version__"}
 PACKAGE = Path(chunkagg.__file__).parent
 # The rooms of the formats; the core is ``_core``. The modules at the package's top (helpers,
 # relays, detection, the command line) may use any room.
-FORMATS = ("_chat", "_completions", "_responses")
+FORMATS = ("_chat", "_completions", "_responses", "_messages")
 
 
 def _sort_key(name: str) -> tuple[int, str]:

@@ -153,8 +153,8 @@ RESPONSE = (
 STREAMS = {"chat": CHAT, "completions": COMPLETION, "responses": RESPONSE}
 FOREIGN = b'data: {"detail": "Not Found", "status_code": 404}\n\n'
 OTHER_JSON = (
-    "chunkagg: that JSON is not a chat completion, legacy completion or Responses API chunk "
-    "(an error body of another API?)"
+    "chunkagg: that JSON is not a chat completion, legacy completion, Responses API or "
+    "Anthropic Messages event (an error body of another API?)"
 )
 
 

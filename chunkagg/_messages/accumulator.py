@@ -1,0 +1,147 @@
+"""The Anthropic Messages API's accumulator (``POST /v1/messages``; the Orq router's
+``/v3/anthropic``, Vertex AI's Claude models, vLLM, LiteLLM): typed events in, one
+``AnthropicMessage`` out.
+
+Owns ``MessageAccumulator`` (its options, and the decoder and merge state it hands the core's
+``StreamAccumulator``), how the Anthropic SDK's event objects become events, and
+``decode_message_event``. The loop (framing, positions, faults, ``[DONE]``, the per-event hot
+path) is the core's, with the core's framing of ``event:``/``data:`` pairs; the rules are in
+``merge``, the Structs in ``models`` and ``events``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._core.framing import Format
+from .._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, check_limits
+from .._core.pairs import split_events
+from .._core.schema import ChunkDecoder, dump_model
+from .._core.stream import StreamAccumulator
+from .events import MessageUpdate
+from .merge import DEFAULT_MAX_BLOCKS, MessageMerger
+from .models import AnthropicMessage, MessageEvent
+
+__all__ = ["MessageAccumulator", "decode_message_event"]
+
+# The Anthropic SDK's MessageStream repeats each delta as an event of its own, carrying the whole
+# message so far (``snapshot``): nothing a raw event did not carry, and dumping the snapshot on
+# every delta would make add() quadratic. They are read as their type alone, which merges nothing.
+_SDK_ECHOES = frozenset(("text", "citation", "thinking", "signature", "input_json"))
+
+
+def decode_message_event(payload: bytes | bytearray | memoryview | str) -> MessageEvent:
+    """Decode one event's JSON payload into a ``MessageEvent``, for callers who frame themselves.
+
+    Args:
+        payload: the JSON text of one event (the part after ``data:``).
+
+    Returns:
+        The typed event, with every key it holds (``extra`` lists those chunkagg has no name
+        for).
+
+    Raises:
+        ChunkError: the payload is not JSON, not an object, or its ``type`` is not a string.
+        TypeError: ``payload`` is not bytes-like or ``str``.
+    """
+    if not isinstance(payload, bytes | bytearray | memoryview | str):
+        raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
+    event: MessageEvent = ChunkDecoder(MessageEvent, "event").decode_or_raise(payload)
+    return event
+
+
+class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
+    """Turns the bytes of one streamed Anthropic Messages call into the final message.
+
+    Sans-I/O, as ``Accumulator``: hand it bytes as they arrive (SSE ``event:``/``data:`` pairs,
+    data-only SSE, or NDJSON), split anywhere, and ask for the message at the end; or hand it
+    the events already decoded (dicts, ``MessageEvent``, the Anthropic SDK's event objects) with
+    ``add()``. A whole non-streamed Messages body is its own result.
+
+    The result is the message a non-streamed request returns, key for key: ``message_start``'s
+    message, its content blocks built from their deltas, ``message_delta``'s fields and usage
+    (each usage count the last sent, never summed), every block and key kept, of a known type or
+    not. A stream cut short gives everything that arrived, a tool block's input partially
+    parsed (its text in ``partial_json``).
+
+    Only ``ChunkAggError`` subclasses escape ``feed()``, ``add()`` and ``finalize()`` for anything
+    the stream contains (``TypeError`` for a wrong argument type): an ``error`` event raises
+    ``StreamError`` with the server's message, and what was merged before stays; a raising call
+    consumed only the bad event.
+
+    Example::
+
+        acc = MessageAccumulator()
+        for data in response.iter_bytes():
+            acc.feed(data)
+        message = acc.finalize()
+        print(message.stop_reason, message.text, message.usage)
+    """
+
+    __slots__ = ()
+
+    _merger: MessageMerger
+
+    def __init__(
+        self,
+        *,
+        format: Format = "auto",
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_blocks: int = DEFAULT_MAX_BLOCKS,
+        max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
+        track: bool = False,
+    ) -> None:
+        """Create an accumulator for one stream.
+
+        Args:
+            format: ``"sse"``, ``"ndjson"``, ``"json"`` (one JSON document: a whole message
+                body, or a single event) or ``"auto"``, as for ``Accumulator``.
+            max_event_size: largest event in bytes; it also bounds the unparsed buffer.
+            max_blocks: content block indices must be below this.
+            max_text_size: characters streamed by deltas (text, thinking, signatures, tool
+                input JSON), plus one per citation and the bytes of each event of a type with no
+                rule that is kept; once crossed, every later event that adds some is dropped.
+            track: derive live-UI events from the merge, read with ``take_events()``.
+
+        Raises:
+            ValueError: a limit is not a positive int, or ``format`` is unknown.
+
+        Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
+        dropped and the stream goes on.
+        """
+        super().__init__(format, max_event_size, split_events)
+        check_limits(max_blocks=max_blocks, max_text_size=max_text_size)
+        self._decoder = ChunkDecoder(MessageEvent, "event")
+        self._merger = MessageMerger(max_blocks, max_text_size, track)
+
+    @property
+    def other_events(self) -> list[MessageEvent]:
+        """The events of a type the merge has no rule for, in stream order, as decoded."""
+        return list(self._merger.other)
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``message_stop`` (or a whole message body) arrived."""
+        return self._merger.stopped
+
+    def take_events(self) -> list[MessageUpdate]:
+        """Return the live-UI events derived since the last call, oldest first, and forget them.
+
+        Needs ``MessageAccumulator(track=True)``. Each is a ``MessageBlockStarted``,
+        ``MessageTextDelta``, ``MessageThinkingDelta``, ``MessageInputDelta``,
+        ``MessageCitationAdded``, ``MessageBlockStopped`` or ``MessageFinished``.
+
+        Raises:
+            RuntimeError: the accumulator was made without ``track=True``.
+        """
+        events: list[MessageUpdate] = self._take_events()
+        return events
+
+    # -- the format's hooks -----------------------------------------------------------------------
+
+    def _convert(self, value: Any) -> MessageEvent:
+        kind = getattr(value, "type", None)
+        if kind in _SDK_ECHOES and hasattr(value, "snapshot"):
+            value = {"type": kind}
+        event: MessageEvent = self._decoder.convert(value, dump_model)
+        return event

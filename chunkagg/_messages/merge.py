@@ -1,0 +1,461 @@
+"""Anthropic Messages events to an ``AnthropicMessage``: the merge of one stream, and the rule of
+every event type.
+
+Owns ``MessageMerger``: which event changes what, the checks each makes before it changes
+anything (so a bad event is dropped whole), the live-UI events, and the short way of a delta to
+the same block as the one before it. Must not know bytes, framing or positions (it raises
+without an event number or offset, and the accumulator adds them), or how JSON becomes a Struct.
+
+The rules, by Anthropic's documented streaming semantics:
+
+- ``message_start``'s message is the base (copied: nothing the caller holds is shared); a second
+  ``message_start`` with the same id is ignored, with another id an error (two messages are
+  never made into one);
+- a block's ``index`` is its place in ``content``; every block is kept as sent, of a known type
+  or not, with what streamed into it since: ``text``, ``thinking`` and ``signature`` deltas
+  append (fragments in a list, joined once); ``citations_delta`` appends its ``citation`` to
+  ``citations``; ``input_json_delta`` fragments join, and the JSON is parsed when the message is
+  built (fragments that join to nothing give ``{}``; a block that arrived with its ``input`` and
+  no deltas keeps it; JSON that never became whole is parsed partially, and its text kept in
+  ``partial_json``);
+- a delta of another type (``compaction_delta``, those not yet invented) sets each of its fields
+  but ``type`` on its block, the last non-null value winning;
+- ``message_delta``: each non-null key of its ``delta`` set on the message; each non-null key of
+  its ``usage`` replaces the message's (the counts are cumulative, never summed), keys only
+  ``message_start`` had stay; its other keys (``context_management``...) set on the message;
+- a ``fallback`` block names the model that wrote what follows: the message's ``model`` is the
+  last such block's ``to.model``, as the non-streamed body says;
+- ``ping`` carries nothing; ``error`` raises ``StreamError``, everything merged before kept;
+  after ``message_stop`` a known event is an error, never merged out of sight; an event of a
+  type with no rule is kept in ``other`` (bounded like text).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
+
+from .._core.events import PartialParse, load_partial
+from .._core.output import overlay
+from .._core.rules import copy
+from .._errors import ChunkError, LimitExceededError, StreamError
+from .events import (
+    MessageBlockStarted,
+    MessageBlockStopped,
+    MessageCitationAdded,
+    MessageFinished,
+    MessageInputDelta,
+    MessageTextDelta,
+    MessageThinkingDelta,
+    MessageUpdate,
+)
+from .models import AnthropicMessage, MessageEvent
+from .output import typed_block, typed_message
+
+__all__ = ["DEFAULT_MAX_BLOCKS", "BlockState", "MessageMerger"]
+
+# Content blocks are addressed by index; each must be below this, so a broken index never grows
+# the state. A message holds a few blocks, an agentic turn with server tools a few dozen.
+DEFAULT_MAX_BLOCKS = 1024
+
+# The streamed string of each delta type: (the delta's field, the block's key).
+_STRINGS = {
+    "text_delta": "text",
+    "thinking_delta": "thinking",
+    "signature_delta": "signature",
+}
+
+
+class BlockState:
+    """One content block: as announced (``content_block_start``), and what streamed into it."""
+
+    __slots__ = ("citations", "json", "parse", "strings", "value")
+
+    def __init__(self, value: dict[str, Any]) -> None:
+        self.value = value
+        self.strings: dict[str, list[str]] | None = None  # text, thinking, signature fragments
+        self.json: list[str] | None = None  # input_json_delta fragments
+        self.citations: list[Any] | None = None
+        self.parse: PartialParse | None = None
+
+    def fragments(self, key: str) -> list[str]:
+        """The fragments of ``text``, ``thinking`` or ``signature``, started from the announced
+        value."""
+        strings = self.strings
+        if strings is None:
+            strings = self.strings = {}
+        frags = strings.get(key)
+        if frags is None:
+            start = self.value.get(key)
+            frags = strings[key] = [start] if type(start) is str and start else []
+        return frags
+
+    def set(self, key: str, value: Any) -> None:
+        """Set a key outright (an unknown delta's field): it replaces what streamed there."""
+        if self.strings is not None:
+            self.strings.pop(key, None)
+        if key == "citations":
+            self.citations = None
+        elif key == "input":
+            self.json = None
+        self.value[key] = value
+
+    def input_text(self) -> str:
+        return _join(self.json) if self.json is not None else ""
+
+    def build(self) -> dict[str, Any]:
+        """The block as built so far (sharing values with the state: read, or copy)."""
+        if self.strings is None and self.json is None and self.citations is None:
+            return self.value
+        block = dict(self.value)
+        if self.strings is not None:
+            for key, frags in self.strings.items():
+                block[key] = _join(frags)
+        if self.citations is not None:
+            block["citations"] = self.citations
+        if self.json is not None:
+            text = _join(self.json)
+            if not text.strip():
+                block["input"] = {}
+            else:
+                try:
+                    block["input"] = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    # Never whole (a cut stream, or broken JSON): its partial parse, and the text.
+                    block["input"] = _partial(text)
+                    block["partial_json"] = text
+        return block
+
+
+def _join(frags: list[str]) -> str:
+    # Joined once, and kept joined: snapshots during a stream never re-join old fragments.
+    if len(frags) == 1:
+        return frags[0]
+    text = "".join(frags)
+    frags[:] = [text] if text else []
+    return text
+
+
+def _partial(text: str) -> Any:
+    parse = load_partial()
+    if parse is None:
+        return {}
+    try:
+        return parse(text.encode())
+    except ValueError:
+        return {}
+
+
+class MessageMerger:
+    """The merge state of one Messages stream, and the rule of every event type.
+
+    Each handler checks everything that can be wrong with its event before it changes
+    anything, so a bad event is dropped whole.
+    """
+
+    __slots__ = (
+        "blocks",
+        "events",
+        "hot",
+        "max_blocks",
+        "max_text_size",
+        "message",
+        "model",
+        "other",
+        "partial",
+        "room",
+        "stopped",
+    )
+
+    def __init__(self, max_blocks: int, max_text_size: int, track: bool) -> None:
+        self.max_blocks = max_blocks
+        self.max_text_size = max_text_size
+        self.message: dict[str, Any] | None = None  # message_start's message, then updated
+        self.model: str | None = None  # the model a fallback block handed over to
+        self.blocks: dict[int, BlockState] = {}
+        self.stopped = False  # message_stop arrived
+        self.other: list[MessageEvent] = []
+        # max_text_size less what streamed (text, thinking, signatures, input JSON, citations,
+        # kept unknown events): once below zero, every event that would add some is dropped.
+        self.room = max_text_size
+        self.events: list[MessageUpdate] | None = [] if track else None
+        self.partial = load_partial() if track else None
+        # (index, delta type, its field, the fragments) of the last string delta: the next one
+        # of the same type to the same block takes the short way. Any other event clears it.
+        self.hot: tuple[int, str, str, list[str]] | None = None
+
+    # -- MergeState ---------------------------------------------------------------------------
+
+    @property
+    def empty(self) -> bool:
+        return self.message is None and not self.blocks
+
+    def shape(self, root: type) -> None:
+        """Nothing to look up per class of event: the handlers check what they read."""
+        return None
+
+    def finish(self) -> None:
+        """Called once when the stream ends: nothing is left open to report."""
+
+    def add(self, ev: MessageEvent, plan: None = None) -> None:
+        """Merge one event, or raise without changing anything."""
+        hot = self.hot
+        if hot is not None:
+            # The common event: one more fragment for the same block as the last one.
+            delta = ev.delta
+            if (
+                ev.type == "content_block_delta"
+                and ev.index == hot[0]
+                and delta is not None
+                and delta.type == hot[1]
+            ):
+                value = getattr(delta, hot[2])
+                if type(value) is str and self.room >= 0:
+                    hot[3].append(value)
+                    self.room -= len(value)
+                    if self.events is not None and value:
+                        self._live_string(hot[0], hot[1], value)
+                    return
+            self.hot = None
+        handler = _HANDLERS.get(ev.type)
+        if handler is None:
+            self._other(ev)
+            return
+        if self.stopped and ev.type != "ping":
+            raise ChunkError(f"{ev.type} after message_stop: not merged")
+        handler(self, ev)
+
+    def build(self) -> AnthropicMessage:
+        message: dict[str, Any] = dict(self.message) if self.message is not None else {}
+        if self.blocks or "content" in message or self.message is not None:
+            built = {index: block.build() for index, block in self.blocks.items()}
+            message["content"] = overlay(message.get("content"), built)
+        if self.model is not None:
+            message["model"] = self.model
+        # One copy of the whole tree: the result shares nothing with the state.
+        return typed_message(copy(message))
+
+    # -- checks (before any change) -----------------------------------------------------------
+
+    def _index(self, ev: MessageEvent) -> int:
+        index = ev.index
+        if type(index) is not int:
+            raise ChunkError(f"{ev.type}: index must be an integer, not {index!r}")
+        if index < 0:
+            raise ChunkError(f"{ev.type}: negative index {index}")
+        if index >= self.max_blocks:
+            raise LimitExceededError(
+                f"{ev.type}: index {index} is too large", limit="max_blocks", value=self.max_blocks
+            )
+        return index
+
+    def _block(self, ev: MessageEvent) -> tuple[int, BlockState]:
+        index = self._index(ev)
+        block = self.blocks.get(index)
+        if block is None:
+            block = self._listed(index)
+            if block is None:
+                raise ChunkError(f"{ev.type} for block {index}, which never started")
+        return index, block
+
+    def _listed(self, index: int) -> BlockState | None:
+        """Block ``index`` as message_start (or a whole body) listed it, if it did."""
+        listed = self.message.get("content") if self.message is not None else None
+        if type(listed) is list and index < len(listed) and type(listed[index]) is dict:
+            block = self.blocks[index] = BlockState(listed[index])
+            return block
+        return None
+
+    def _room(self, ev: MessageEvent, size: int = 0) -> None:
+        if self.room < 0 or (size and size > self.room):
+            raise LimitExceededError(
+                f"{ev.type}: merged text is over the limit",
+                limit="max_text_size",
+                value=self.max_text_size,
+            )
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    def on_message_start(self, ev: MessageEvent) -> None:
+        message = ev.message
+        if type(message) is not dict:
+            raise ChunkError(f"{ev.type}: message must be an object, not {_short(message)}")
+        self._start(ev, message)
+
+    def _start(self, ev: MessageEvent, message: dict[str, Any]) -> None:
+        current = self.message
+        if current is not None:
+            if current.get("id") == message.get("id"):
+                return  # the same message announced again
+            raise ChunkError(
+                f"{ev.type} of message {message.get('id')!r} while message "
+                f"{current.get('id')!r} is open: a second message is never merged into the first"
+            )
+        self.message = copy(message)
+
+    def on_body(self, ev: MessageEvent) -> None:
+        """A whole non-streamed message body: its own result."""
+        body = msgspec.to_builtins(ev)
+        self._start(ev, body)
+        self.stopped = True
+
+    def on_block_start(self, ev: MessageEvent) -> None:
+        index = self._index(ev)
+        block = ev.content_block
+        if type(block) is not dict:
+            raise ChunkError(f"{ev.type}: content_block must be an object, not {_short(block)}")
+        if index in self.blocks:
+            raise ChunkError(f"{ev.type}: block {index} already started")
+        state = self.blocks[index] = BlockState(copy(block))
+        if block.get("type") == "fallback":
+            to = block.get("to")
+            model = to.get("model") if type(to) is dict else None
+            if type(model) is str:
+                self.model = model
+        if self.events is not None:
+            self.events.append(MessageBlockStarted(index=index, block=copy(state.value)))
+
+    def on_block_delta(self, ev: MessageEvent) -> None:
+        index, block = self._block(ev)
+        delta = ev.delta
+        if delta is None:
+            raise ChunkError(f"{ev.type} without a delta")
+        kind = delta.type
+        field = _STRINGS.get(kind) if type(kind) is str else None
+        if field is not None:
+            value = getattr(delta, field)
+            if type(value) is not str:
+                raise ChunkError(f"{kind}: {field} must be a string, not {_short(value)}")
+            self._room(ev)
+            frags = block.fragments(field)
+            frags.append(value)
+            self.room -= len(value)
+            self.hot = (index, kind, field, frags)  # type: ignore[assignment]
+            if self.events is not None and value:
+                self._live_string(index, kind, value)  # type: ignore[arg-type]
+        elif kind == "input_json_delta":
+            value = delta.partial_json
+            if type(value) is not str:
+                raise ChunkError(f"{kind}: partial_json must be a string, not {_short(value)}")
+            self._room(ev)
+            if block.json is None:
+                block.json = []
+            block.json.append(value)
+            self.room -= len(value)
+            self.hot = (index, kind, "partial_json", block.json)
+            if self.events is not None and value:
+                self._live_string(index, kind, value)
+        elif kind == "citations_delta":
+            citation = delta.citation
+            if citation is None:
+                raise ChunkError(f"{kind} without a citation")
+            self._room(ev)
+            if block.citations is None:
+                start = block.value.get("citations")
+                block.citations = list(start) if type(start) is list else []
+            block.citations.append(copy(citation))
+            self.room -= 1
+            if self.events is not None:
+                self.events.append(MessageCitationAdded(index=index, citation=copy(citation)))
+        else:
+            fields = {k: v for k, v in msgspec.to_builtins(delta).items() if k != "type"}
+            for key, value in fields.items():
+                if value is not None:
+                    block.set(key, copy(value))
+
+    def _live_string(self, index: int, kind: str, value: str) -> None:
+        events = self.events
+        assert events is not None
+        if kind == "text_delta":
+            events.append(MessageTextDelta(index=index, delta=value))
+        elif kind == "thinking_delta":
+            events.append(MessageThinkingDelta(index=index, delta=value))
+        elif kind == "input_json_delta":
+            block = self.blocks[index]
+            state = block.parse
+            if state is None:
+                state = block.parse = PartialParse()
+            parsed = state.grow(len(value), self.partial, block.input_text)
+            events.append(MessageInputDelta(index=index, delta=value, parsed=parsed))
+
+    def on_block_stop(self, ev: MessageEvent) -> None:
+        index, block = self._block(ev)
+        if self.events is not None:
+            built = typed_block(copy(block.build()))
+            self.events.append(MessageBlockStopped(index=index, block=built))
+
+    def on_message_delta(self, ev: MessageEvent) -> None:
+        delta = ev.delta
+        usage = ev.usage
+        if usage is not None and type(usage) is not dict:
+            raise ChunkError(f"{ev.type}: usage must be an object, not {_short(usage)}")
+        message = self.message
+        if message is None:
+            message = self.message = {}
+        if delta is not None:
+            for key, value in msgspec.to_builtins(delta).items():
+                if value is not None:
+                    message[key] = copy(value)
+        if usage is not None:
+            kept = message.get("usage")
+            if type(kept) is not dict:
+                kept = message["usage"] = {}
+            for key, value in usage.items():
+                if value is not None:
+                    kept[key] = copy(value)
+        for key, value in ev.extra.items():
+            if value is not None:
+                message[key] = copy(value)
+        if self.events is not None:
+            self.events.append(
+                MessageFinished(
+                    stop_reason=message.get("stop_reason"), usage=copy(message.get("usage"))
+                )
+            )
+
+    def on_message_stop(self, ev: MessageEvent) -> None:
+        self.stopped = True
+
+    def on_ping(self, ev: MessageEvent) -> None:
+        """Keeps the connection alive; carries nothing."""
+
+    def on_error(self, ev: MessageEvent) -> None:
+        error = ev.error if type(ev.error) is dict else {}
+        message = error.get("message")
+        kind = error.get("type")
+        raise StreamError(
+            message if type(message) is str else str(ev.error),
+            type=kind if type(kind) is str else None,
+            payload=copy(error) if error else msgspec.to_builtins(ev),
+        )
+
+    def _other(self, ev: MessageEvent) -> None:
+        """An event type the merge has no rule for: kept, and counted like text."""
+        size = len(msgspec.json.encode(ev))
+        self._room(ev, size)
+        self.other.append(ev)
+        self.room -= size
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_HANDLERS = {
+    "message_start": MessageMerger.on_message_start,
+    "content_block_start": MessageMerger.on_block_start,
+    "content_block_delta": MessageMerger.on_block_delta,
+    "content_block_stop": MessageMerger.on_block_stop,
+    "message_delta": MessageMerger.on_message_delta,
+    "message_stop": MessageMerger.on_message_stop,
+    "ping": MessageMerger.on_ping,
+    "error": MessageMerger.on_error,
+    "message": MessageMerger.on_body,
+    # The Anthropic SDK's MessageStream echoes of deltas (``add()`` keeps only their type).
+    **dict.fromkeys(
+        ("text", "citation", "thinking", "signature", "input_json"), MessageMerger.on_ping
+    ),
+}
