@@ -1,9 +1,10 @@
-"""Any text stream the router serves, its format told by its first event: ``AutoAccumulator``.
+"""Any stream the router serves, its format told by its first event: ``AutoAccumulator``.
 
-Owns the detection (``detect()``: chat completion, legacy completion or Responses API, from one
-decoded event) and the deferral it needs: the bytes are held, and framed by a scout ``Framer``,
-until an event tells; then one format's accumulator is built and fed them all, so event numbers,
-byte offsets and every guarantee are that accumulator's own. Must not know any format's merge.
+Owns the detection (``detect()``: chat completion, legacy completion, Responses API or Anthropic
+Messages, from one decoded event) and the deferral it needs: the bytes are held, and framed by a
+scout ``Framer``, until an event tells; then one format's accumulator is built and fed them all,
+so event numbers, byte offsets and every guarantee are that accumulator's own. Must not know any
+format's merge.
 
 The decision depends on the bytes only, never on how they were split: the scout frames the first
 ``2 * max_event_size`` bytes of the stream and no more (a piece that crosses that mark is cut
@@ -25,6 +26,7 @@ from ._core.framing import BATCH, BATCH_CRLF, BATCH_NDJSON, DATA, TAIL, Format, 
 from ._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, EVENT_DEPTH, deeper_than
 from ._core.schema import DECODE_ERRORS
 from ._core.stream import not_bytes, unwrap
+from ._messages import AnthropicMessage, MessageAccumulator, MessageEvent
 from ._responses import Response, ResponseAccumulator, ResponseEvent
 
 __all__ = ["ACCUMULATORS", "ApiName", "AutoAccumulator", "detect"]
@@ -41,8 +43,10 @@ def detect(event: Any) -> ApiName | None:
 
     - ``object``: ``"chat.completion.chunk"`` or ``"chat.completion"`` is chat,
       ``"text_completion"`` legacy completions, ``"response"`` the Responses API;
-    - a ``type`` of ``"error"`` or ``"response.…"``: the Responses API (its events, and only
-      they, carry ``type`` at the top);
+    - a ``type`` of ``"error"`` or ``"response.…"``: the Responses API; of ``"message_start"``,
+      ``"content_block_…"``, ``"message_delta"``, ``"message_stop"`` or ``"ping"``, or a
+      ``"message"`` body with a ``role``: Anthropic Messages (of the formats' events, only those
+      carry ``type`` at the top);
     - the first choice: a ``delta`` or ``message`` is chat, a ``text`` legacy completions.
 
     Anything else (``{"choices": []}`` with usage only, a bare ``{"error": ...}``) tells nothing.
@@ -56,27 +60,32 @@ def detect(event: Any) -> ApiName | None:
         return "completions"
     if isinstance(event, ResponseEvent):
         return "responses"
+    if isinstance(event, MessageEvent):
+        return "messages"
     return api_of(event)
 
 
-Chunk = ResponseBody2 | CompletionChunk | ResponseEvent
-Result = ChatCompletion | TextCompletion | Response
-_Inner = Accumulator | CompletionAccumulator | ResponseAccumulator
+Chunk = ResponseBody2 | CompletionChunk | ResponseEvent | MessageEvent
+Result = ChatCompletion | TextCompletion | Response | AnthropicMessage
+_Inner = Accumulator | CompletionAccumulator | ResponseAccumulator | MessageAccumulator
 # Each format's accumulator, by the name detect() gives it.
 ACCUMULATORS: dict[ApiName, type[_Inner]] = {
     "chat": Accumulator,
     "completions": CompletionAccumulator,
     "responses": ResponseAccumulator,
+    "messages": MessageAccumulator,
 }
 
 
 class AutoAccumulator:
-    """Turns the bytes of a chat completion, legacy completion or Responses API stream into its
-    final object, the format told by the first event that says which (``detect()``).
+    """Turns the bytes of a chat completion, legacy completion, Responses API or Anthropic
+    Messages stream into its final object, the format told by the first event that says which
+    (``detect()``).
 
-    For a gateway, a logger or the command line, which see all three. Until an event tells, the
+    For a gateway, a logger or the command line, which see all four. Until an event tells, the
     bytes are held (framed, not merged); then the format's own accumulator (``Accumulator``,
-    ``CompletionAccumulator`` or ``ResponseAccumulator``, in ``inner``) is fed them all, and
+    ``CompletionAccumulator``, ``ResponseAccumulator`` or ``MessageAccumulator``, in
+    ``inner``) is fed them all, and
     everything is delegated to it: the same results, errors, offsets and limits. A stream no
     event of which tells (an empty body, an HTML page, usage-only chunks) is a chat stream, as is
     one whose first ``2 * max_event_size`` bytes hold no whole event that tells (so any event
@@ -105,7 +114,7 @@ class AutoAccumulator:
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
         track: bool = False,
     ) -> None:
-        """Create an accumulator for one stream of any of the three formats.
+        """Create an accumulator for one stream of any of the four formats.
 
         Args:
             format: the framing, as for ``Accumulator`` (``"auto"``, ``"sse"``, ``"ndjson"``,
@@ -177,7 +186,7 @@ class AutoAccumulator:
         """
         inner = self._inner
         if inner is not None:
-            # One of three lists, each of its format's chunks: a list of the union to the reader.
+            # One of four lists, each of its format's chunks: a list of the union to the reader.
             return cast("list[Chunk]", inner.feed(data))
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(not_bytes("feed()", data))
