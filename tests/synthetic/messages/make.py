@@ -321,14 +321,22 @@ class OtherMessage(ValueError):
     """A ``message_start`` with another id inside an open message."""
 
 
+# How a tool input cut short is parsed: as the Anthropic SDK's snapshot parses it,
+# anthropic.lib.streaming._messages.accumulate_event: ``from_json(json_buf, partial_mode=True)``,
+# which leaves out a string still open (``{"city": "Os`` gives ``{}``). Its beta accumulator
+# keeps the open string (``"trailing-strings"``) only when the request sent the
+# ``fine-grained-tool-streaming-2025-05-14`` beta header.
+PARTIAL_MODE = True
+
+
 def parse_partial(raw: str) -> Any:
     """Tool input JSON that may be cut short, parsed as the Anthropic SDK does (jiter's partial
-    mode); ``{}`` for no text at all."""
+    mode, ``PARTIAL_MODE``); ``{}`` for no text at all."""
     if not raw:
         return {}
     from jiter import from_json
 
-    return from_json(raw.encode(), partial_mode=True)
+    return from_json(raw.encode(), partial_mode=PARTIAL_MODE)
 
 
 def accumulate(events: Iterable[Obj]) -> Outcome:

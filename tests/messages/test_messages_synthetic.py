@@ -1,0 +1,296 @@
+"""The Anthropic Messages format's synthetic cases (``tests/synthetic/messages``, see its README;
+each case names its source there: a section of Anthropic's "Streaming Messages" docs page or an
+Anthropic SDK type): each finalizes to its expected file whole, byte by byte and in random
+slices, in every framing (as sent, LF, CRLF, CR, without ``event:`` lines, NDJSON); the
+``error`` event is a located ``StreamError`` with the partial message kept; every prefix of every
+case (cut after any event) builds what ``make.py``'s reference accumulator builds; a repeated
+``message_start`` with another id is a located ``ChunkError``; a whole non-streamed body is its
+own result (fed, through ``AutoAccumulator``, through the CLI); ``detect()`` names the format.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import orjson
+import pytest
+from helpers import SPLIT_IDS, SPLITS, Split, split_feeds
+from messages_helpers import (
+    CASES,
+    HERE,
+    MAKE,
+    MANIFEST,
+    Obj,
+    check_against_reference,
+    error_offset,
+    event_offsets,
+    events_of,
+    expected,
+    feed,
+    finalized,
+    reframe,
+    sse,
+)
+
+import chunkagg
+from chunkagg import (
+    AnthropicMessage,
+    AutoAccumulator,
+    ChunkError,
+    MessageAccumulator,
+    StreamError,
+)
+from chunkagg._cli import main as cli_main
+
+FRAMINGS = ["sent", "lf", "crlf", "cr", "data-only"]
+
+
+def test_every_case_is_here() -> None:
+    assert len(CASES) == 24
+    assert {MANIFEST[name]["ending"] for name in CASES} == {"complete", "error", "cut"}
+    assert sorted(p.stem for p in HERE.glob("*.sse")) == CASES
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
+@pytest.mark.parametrize("framing", FRAMINGS)
+@pytest.mark.parametrize("name", CASES)
+def test_case_merges(name: str, framing: str, split: Split) -> None:
+    """Each case, in every framing and split, finalizes to its expected file exactly (for a
+    stream that ends with ``message_stop``, the non-streamed body); an ``error`` event is one
+    ``StreamError`` at its event number, what came before it kept."""
+    where = f"{name} framing={framing} split={split}"
+    entry = MANIFEST[name]
+    data = reframe(name, framing)
+    acc = MessageAccumulator()
+    decoded, errors = feed(acc, data, split)
+    result = acc.finalize()
+    assert isinstance(result, AnthropicMessage), where
+    assert result.to_dict() == expected(name), where
+    assert msgspec.json.decode(result.to_json()) == expected(name), where
+    assert acc.event_count == entry["events"], where
+    assert len(decoded) == entry["events"] - (entry["ending"] == "error"), where
+    if entry["ending"] == "error":
+        (error,) = errors
+        assert isinstance(error, StreamError), where
+        assert error.message == entry["error"]["message"] == "Overloaded", where
+        assert error.type == entry["error"]["type"] == "overloaded_error", where
+        assert error.event == entry["error_event"], where
+        if framing in ("sent", "lf"):
+            assert error.offset == error_offset(name), where
+        assert f"event {error.event}, byte offset {error.offset}" in str(error), where
+    else:
+        assert errors == [], where
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_case_as_ndjson(name: str) -> None:
+    """One event's JSON per line (what a logger or a gateway that re-frames writes)."""
+    body = reframe(name, "ndjson")
+    for split in ("whole", "bytewise"):
+        acc = MessageAccumulator()
+        _, errors = feed(acc, body, split)
+        assert acc.finalize().to_dict() == expected(name), (name, split)
+        assert len(errors) == (MANIFEST[name]["ending"] == "error"), (name, split)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_snapshot_after_each_event_is_what_arrived(name: str) -> None:
+    """``snapshot()`` after every event (fed one event at a time) is what the reference builds
+    from the events so far, and never changes what ``finalize()`` returns at the end."""
+    events = events_of(name)
+    acc = MessageAccumulator()
+    for k, event in enumerate(events, 1):
+        try:
+            acc.feed(sse([event]))
+        except StreamError:
+            assert event["type"] == "error", (name, k)
+        snap = acc.snapshot()
+        # Before message_start there is no message: an empty snapshot.
+        got = snap.to_dict() if any(e["type"] == "message_start" for e in events[:k]) else None
+        check_against_reference(got, events[:k], f"{name} after event {k}")
+    assert acc.finalize().to_dict() == expected(name), name
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_prefix_builds_what_the_reference_builds(name: str) -> None:
+    """A stream cut after any event (a dropped connection) finalizes to what ``make.py``'s
+    ``accumulate`` builds from the events that arrived: every block's text, thinking and
+    signature so far, a tool block's input parsed (partially, by jiter's partial mode, while
+    its JSON is incomplete, the fragments kept too), an ``EmptyStreamError`` before
+    ``message_start``."""
+    events = events_of(name)
+    for k in range(1, len(events) + 1):
+        for framing in ("lf", "data-only"):
+            acc = MessageAccumulator()
+            _, errors = feed(acc, sse(events[:k], event_lines=framing == "lf"))
+            got = finalized(acc, errors)
+            check_against_reference(got, events[:k], f"{name} cut after event {k} ({framing})")
+
+
+def test_the_cut_tool_input_is_parsed_partially_and_kept_raw() -> None:
+    """Issue 16's example: a stream cut inside a tool block's input JSON, after each fragment.
+    The input so far is jiter's partial parse (as the Anthropic SDK's snapshot has it), the
+    fragments are kept as sent beside it, and the whole JSON once its last fragment is in."""
+    events = events_of("tool_use")
+    joined = ""
+    for k, event in enumerate(events):
+        if event["type"] != "content_block_delta" or event["delta"]["type"] != "input_json_delta":
+            continue
+        joined += event["delta"]["partial_json"]
+        acc = MessageAccumulator()
+        acc.feed(sse(events[: k + 1]))
+        got = acc.finalize().to_dict()
+        block = got["content"][1]
+        assert block["type"] == "tool_use" and block["name"] == "get_weather", k
+        assert block["input"] == MAKE.parse_partial(joined), (k, joined, block)
+        if joined and joined != "".join(events_of_input(events)):
+            assert joined in block.values(), (k, block)  # the fragments, as sent
+        check_against_reference(got, events[: k + 1], f"cut after fragment event {k}")
+    assert json.loads(joined) == {"location": "San Francisco, CA", "unit": "fahrenheit"}
+
+
+def events_of_input(events: list[Obj]) -> list[str]:
+    return [
+        e["delta"]["partial_json"]
+        for e in events
+        if e["type"] == "content_block_delta" and e["delta"]["type"] == "input_json_delta"
+    ]
+
+
+def test_a_message_start_with_another_id_is_a_located_chunk_error() -> None:
+    """Two messages are never silently made into one: the second ``message_start`` inside the
+    open message is refused (its event number and offset said), and the first message goes on."""
+    events = events_of("repeated_message_start")
+    at = next(
+        i for i, e in enumerate(events) if e["type"] == "message_start" and i > 0
+    )  # the case's repeat, same id
+    other = json.loads(json.dumps(events[at]))
+    other["message"]["id"] = "msg_01SomeOtherMessageEntirely"
+    changed = [*events[:at], other, *events[at + 1 :]]
+    for split in ("whole", "bytewise", Split("random", 7)):
+        acc = MessageAccumulator()
+        _, errors = feed(acc, sse(changed), split)
+        (error,) = errors
+        assert isinstance(error, ChunkError), split
+        assert error.event == at + 1, split
+        assert error.offset == event_offsets(changed)[at], split
+        assert acc.finalize().to_dict() == expected("repeated_message_start"), split
+
+
+def test_error_event_keeps_the_partial_message_and_says_where() -> None:
+    name = "error_event"
+    data = reframe(name, "sent")
+    acc = MessageAccumulator()
+    with pytest.raises(StreamError) as caught:
+        acc.feed(data)
+    assert caught.value.event == MANIFEST[name]["error_event"]
+    assert caught.value.offset == error_offset(name)
+    assert acc.snapshot().to_dict() == expected(name)
+    assert acc.finalize().to_dict() == expected(name)
+    streamed = "".join(
+        e["delta"]["text"] for e in events_of(name) if e["type"] == "content_block_delta"
+    )
+    assert expected(name)["content"] == [{"type": "text", "text": streamed}]
+
+
+def test_typed_output_of_a_tool_use_stream() -> None:
+    acc = MessageAccumulator()
+    acc.feed(reframe("tool_use", "sent"))
+    message = acc.finalize()
+    assert isinstance(message, AnthropicMessage)
+    assert message.id == expected("tool_use")["id"]
+    assert message.stop_reason == "tool_use"
+    assert isinstance(message.content, list) and len(message.content) == 2
+    assert message.to_dict()["content"][1]["input"] == {
+        "location": "San Francisco, CA",
+        "unit": "fahrenheit",
+    }
+    assert message.to_json() == orjson.dumps(message.to_dict())
+
+
+# -- a whole non-streamed body ------------------------------------------------------------------
+
+
+def _bodies() -> list[tuple[str, Obj]]:
+    body = json.loads((HERE / "non_streamed.json").read_bytes())
+    assert body == json.loads((HERE / "non_streamed.expected.json").read_bytes())
+    complete = [n for n in CASES if MANIFEST[n]["ending"] == "complete"]
+    return [("non_streamed", body), *((n, expected(n)) for n in complete)]
+
+
+@pytest.mark.parametrize(("name", "body"), _bodies(), ids=[n for n, _ in _bodies()])
+def test_a_whole_message_body_is_its_own_result(name: str, body: Obj) -> None:
+    """A server that ignored ``"stream": true`` (or a cached response) sends the message
+    whole (``"type": "message"``): fed whole or byte by byte, pretty or compact, to this
+    accumulator or the automatic one, it is the result, exact."""
+    for layout in (orjson.OPT_INDENT_2, 0):
+        data = orjson.dumps(body, option=layout)
+        for split in ("whole", "bytewise"):
+            acc = MessageAccumulator()
+            _, errors = feed(acc, data, split)
+            assert errors == [], (name, split)
+            assert acc.finalize().to_dict() == body, (name, split)
+            auto = AutoAccumulator()
+            for piece in split_feeds(data, split):
+                auto.feed(piece)
+            assert auto.finalize().to_dict() == body, (name, split)
+            assert auto.api == "messages", (name, split)
+    assert chunkagg.detect(body) == "messages"
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_auto_accumulator_tells_the_format_from_the_first_event(name: str) -> None:
+    for framing in ("sent", "data-only", "ndjson"):
+        auto = AutoAccumulator()
+        try:
+            for piece in split_feeds(reframe(name, framing), "bytewise"):
+                try:
+                    auto.feed(piece)
+                except StreamError:
+                    assert MANIFEST[name]["ending"] == "error"
+        finally:
+            result = auto.finalize()
+        assert auto.api == "messages", (name, framing)
+        assert result.to_dict() == expected(name), (name, framing)
+
+
+def test_detect_names_every_event_type_and_the_body() -> None:
+    seen = set()
+    for name in CASES:
+        for event in events_of(name):
+            if event["type"] in MAKE_KNOWN:
+                assert chunkagg.detect(event) == "messages", event
+                seen.add(event["type"])
+    assert seen == set(MAKE_KNOWN)
+
+
+MAKE_KNOWN = (
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+)
+
+
+@pytest.mark.parametrize("name", ["web_search", "fallback", "error_event", "cut"])
+def test_the_cli_reads_a_messages_stream(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``chunkagg --api messages FILE`` and the automatic ``chunkagg FILE`` print the message;
+    a stream with an ``error`` event exits 1 with its position."""
+    path = tmp_path / f"{name}.sse"
+    path.write_bytes(reframe(name, "sent"))
+    for argv in (["--api", "messages", str(path)], [str(path)]):
+        status = cli_main(argv)
+        captured = capsys.readouterr()
+        if MANIFEST[name]["ending"] == "error":
+            assert status == 1, argv
+            assert f"event {MANIFEST[name]['error_event']}" in captured.err, argv
+        else:
+            assert status == 0, (argv, captured.err)
+            assert json.loads(captured.out) == expected(name), argv
