@@ -20,6 +20,10 @@ Routes (all POST, with an OpenAI-style JSON body that must ask for ``"stream": t
   ``responses.create``/``responses.stream``, the Orq SDK's ``responses.create``), serving the
   synthetic streams of ``tests/synthetic/responses`` named by ``model`` as ``"responses/<case>"``
   (``RESPONSE_STREAMS``, through ``replay_routes``).
+- ``/v1/messages`` and ``/v3/anthropic/v1/messages``: the Anthropic Messages API (the Anthropic
+  SDK's ``messages.create``/``messages.stream`` with ``base_url=URL``, or the Orq router's
+  Anthropic path), serving the synthetic streams of ``tests/synthetic/messages`` named by
+  ``model`` as ``"messages/<case>"`` (``MESSAGE_STREAMS``, through ``replay_routes``).
 
 A test reaches the server with ``request_seed``, ``replay_hint``, ``chat_body`` and the openai SDK's
 clients of ``openai_client``/``async_openai_client``, each request bounded by ``TIMEOUT``.
@@ -59,6 +63,7 @@ __all__ = [
     "COMPLETION_STREAMS",
     "FIXTURE_STREAMS",
     "MESSAGES",
+    "MESSAGE_STREAMS",
     "RESPONSE_STREAMS",
     "TIMEOUT",
     "async_openai_client",
@@ -85,6 +90,12 @@ COMPLETION_STREAMS: dict[str, bytes] = {
 RESPONSE_STREAMS: dict[str, bytes] = {
     f"responses/{path.stem}": path.read_bytes()
     for path in sorted((Path(__file__).parent / "synthetic" / "responses").glob("*.sse"))
+}
+# The synthetic Anthropic Messages streams by name ("messages/plain_text"), served at
+# /v1/messages (the Anthropic SDK) and /v3/anthropic/v1/messages (the Orq router's path).
+MESSAGE_STREAMS: dict[str, bytes] = {
+    f"messages/{path.stem}": path.read_bytes()
+    for path in sorted((Path(__file__).parent / "synthetic" / "messages").glob("*.sse"))
 }
 
 MAX_WRITE = 4096
@@ -181,12 +192,13 @@ CHAT_PATHS = (
 
 def create_app(streams: Mapping[str, bytes] = FIXTURE_STREAMS) -> Starlette:
     """A Starlette app that replays ``streams`` (name to body bytes) at the chat paths, and the
-    synthetic streams of the two other formats at theirs, as described above."""
+    synthetic streams of the other formats at theirs, as described above."""
     return Starlette(
         routes=[
             *replay_routes(CHAT_PATHS, streams),
             *replay_routes(("/v1/completions", "/v2/router/completions"), COMPLETION_STREAMS),
             *replay_routes(("/v1/responses", "/v3/router/responses"), RESPONSE_STREAMS),
+            *replay_routes(("/v1/messages", "/v3/anthropic/v1/messages"), MESSAGE_STREAMS),
         ]
     )
 
