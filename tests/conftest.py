@@ -41,6 +41,14 @@ SLOW_TESTS = frozenset(
         "test_unknown_keys_at_every_level_lose_no_value",
         "test_every_split_of_a_generated_stream_gives_its_truth",
         "test_hostile_streams_raise_only_located_chunkagg_errors_the_same_for_every_split",
+        # Anthropic Messages (tests/messages/): every byte prefix of every case, the mutation
+        # families, a wrong type in every field, generated streams against the Anthropic SDK.
+        "test_every_byte_prefix_is_an_error_or_what_arrived",
+        "test_mutated_streams_raise_only_located_chunkagg_errors_the_same_for_every_split",
+        "test_a_wrong_type_in_any_field_is_a_located_error_or_merged_by_the_rules",
+        "test_chunkagg_keeps_what_the_sdk_keeps_and_what_it_drops",
+        "test_generated_streams_in_every_framing",
+        "test_added_events_give_the_same_message",
     }
 )
 # Every test that talks to the local SSE server over a real socket (the ``sse_url`` fixture).

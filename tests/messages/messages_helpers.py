@@ -33,6 +33,7 @@ __all__ = [
     "Obj",
     "add_all",
     "check_against_reference",
+    "dumps",
     "error_offset",
     "event_offsets",
     "events_of",
@@ -84,10 +85,23 @@ def events_of(name: str) -> list[Obj]:
     return found
 
 
+def dumps(value: Any) -> bytes:
+    """Compact JSON, as orjson writes it; integers past 64 bits too (hostile tests send them)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def sse(events: Iterable[Obj], *, event_lines: bool = True, eol: bytes = b"\n") -> bytes:
-    """Events as Anthropic frames them (``event:`` then ``data:``), or data-only."""
-    data: bytes = MAKE.to_sse(events, event_lines=event_lines, eol=eol)
-    return data
+    """Events as Anthropic frames them (``event:`` then ``data:``), or data-only (the bytes of
+    ``make.py``'s ``to_sse`` for the events it can write)."""
+    out = bytearray()
+    for event in events:
+        if event_lines:
+            out += b"event: " + str(event.get("type")).encode() + eol
+        out += b"data: " + dumps(event) + eol + eol
+    return bytes(out)
 
 
 def reframe(name: str, framing: str) -> bytes:
