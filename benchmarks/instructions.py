@@ -1,8 +1,8 @@
 """``python -m benchmarks.instructions``: instruction counts of the benchmark streams (callgrind).
 
-Measures, for each stream of the three benchmarks (chat ``_data``, ``completions``, ``responses``)
-fed in network-like slices and one byte at a time, the instructions CPython executes from the
-first byte in to the final result out, under ``valgrind --tool=callgrind`` with
+Measures, for each stream of the four benchmarks (chat ``_data``, ``completions``, ``responses``,
+``messages``) fed in network-like slices and one byte at a time, the instructions CPython executes
+from the first byte in to the final result out, under ``valgrind --tool=callgrind`` with
 ``PYTHONHASHSEED=0``. Wall time on a shared machine moves by 1.5x between runs; these counts repeat
 to a fraction of a percent, so they are what the speed targets are judged by.
 
@@ -40,7 +40,7 @@ import msgspec
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parent.parent
-FORMATS = ("chat", "completions", "responses")
+FORMATS = ("chat", "completions", "responses", "messages")
 MODES = ("network", "1-byte")
 CONSUMERS = ("chunkagg", "json", "floor")
 # One byte at a time costs ~25x a network-sliced run: the biggest stream is skipped there.
@@ -58,6 +58,8 @@ slices = msgspec.msgpack.decode(open(path, "rb").read(), type=list[bytes])
 if consumer == "floor":
     if fmt == "responses":
         from benchmarks.responses import Floor
+    elif fmt == "messages":
+        from benchmarks.messages import Floor
     else:
         from benchmarks._consumers import Floor
     floor = Floor()
@@ -70,6 +72,7 @@ else:
         "chat": chunkagg.Accumulator,
         "completions": chunkagg.CompletionAccumulator,
         "responses": chunkagg.ResponseAccumulator,
+        "messages": chunkagg.MessageAccumulator,
     }[fmt]
 
     def run():
@@ -97,7 +100,7 @@ class Job:
 
 
 def _streams(formats: list[str], modes: list[str]) -> dict[tuple[str, str, str], bytes]:
-    from . import completions, responses
+    from . import completions, messages, responses
     from ._data import SCENARIOS, make_case, network_slices, one_byte_slices
 
     streams: dict[tuple[str, str], bytes] = {}
@@ -110,6 +113,9 @@ def _streams(formats: list[str], modes: list[str]) -> dict[tuple[str, str, str],
     if "responses" in formats:
         for name in responses.SCENARIOS:
             streams["responses", name] = responses.make_case(name).data
+    if "messages" in formats:
+        for name in messages.SCENARIOS:
+            streams["messages", name] = messages.make_case(name).data
     out: dict[tuple[str, str, str], bytes] = {}
     for (fmt, name), data in streams.items():
         for mode in modes:
