@@ -347,8 +347,9 @@ def accumulate(events: Iterable[Obj]) -> Outcome:
     and ``signature_delta`` append to ``text``, ``thinking``, ``signature``; ``citations_delta``
     appends its ``citation`` to ``citations``; ``input_json_delta`` fragments are joined and
     parsed when the block stops (nothing at all gives ``{}``; a block with no such delta keeps
-    its ``input``); any other delta sets each of its non-null fields but ``type`` on the block; a
-    ``fallback`` block sets the message's ``model`` to its ``to.model``; ``message_delta`` sets
+    its ``input``; JSON cut short gives its partial parse, the fragments kept beside it); any
+    other delta sets each of its non-null fields but ``type`` on the block; a ``fallback``
+    block sets the message's ``model`` to its ``to.model``; ``message_delta`` sets
     each non-null key of its ``delta`` and of its other top-level keys on the message, and each
     non-null key of its ``usage`` on the message's usage; ``ping``, ``message_stop`` and events
     of unknown types change nothing; ``error`` ends the merge there.
@@ -356,11 +357,12 @@ def accumulate(events: Iterable[Obj]) -> Outcome:
     msg: Obj | None = None
     blocks: dict[int, Obj] = {}
     bufs: dict[int, list[str]] = {}
+    partial: dict[int, str] = {}
     ending = "cut"
     for n, ev in enumerate(events, 1):
         kind = ev["type"]
         if kind == "error":
-            return _built(msg, blocks, bufs, "error", ev["error"], n)
+            return _built(msg, blocks, bufs, partial, "error", ev["error"], n)
         if kind == "message_start":
             if msg is None:
                 msg = deepcopy(ev["message"])
@@ -391,8 +393,7 @@ def accumulate(events: Iterable[Obj]) -> Outcome:
         elif kind == "content_block_stop":
             pieces = bufs.pop(ev["index"], None)
             if pieces is not None:
-                joined = "".join(pieces)
-                blocks[ev["index"]]["input"] = orjson.loads(joined) if joined else {}
+                _parse_input(blocks[ev["index"]], ev["index"], "".join(pieces), partial)
         elif kind == "message_delta":
             for key, value in ev.get("delta", {}).items():
                 if value is not None:
@@ -406,28 +407,34 @@ def accumulate(events: Iterable[Obj]) -> Outcome:
         elif kind == "message_stop":
             ending = "complete"
         # Any other event type changes nothing.
-    return _built(msg, blocks, bufs, ending)
+    return _built(msg, blocks, bufs, partial, ending)
+
+
+def _parse_input(block: Obj, index: int, joined: str, partial: dict[int, str]) -> None:
+    """Set a tool block's ``input`` from its fragments: the JSON they join to, ``{}`` for none,
+    else (a stream cut inside it, or JSON the model left unfinished) its partial parse, the
+    fragments kept in ``partial``."""
+    try:
+        block["input"] = orjson.loads(joined) if joined else {}
+    except orjson.JSONDecodeError:
+        block["input"] = parse_partial(joined)
+        partial[index] = joined
 
 
 def _built(
     msg: Obj | None,
     blocks: dict[int, Obj],
     bufs: dict[int, list[str]],
+    partial: dict[int, str],
     ending: str,
     error: Obj | None = None,
     error_event: int | None = None,
 ) -> Outcome:
-    partial: dict[int, str] = {}
     for i, pieces in bufs.items():
-        joined = "".join(pieces)
-        try:
-            blocks[i]["input"] = orjson.loads(joined) if joined else {}
-        except orjson.JSONDecodeError:
-            blocks[i]["input"] = parse_partial(joined)
-            partial[i] = joined
+        _parse_input(blocks[i], i, "".join(pieces), partial)
     if msg is not None:
         msg = {**msg, "content": [blocks[i] for i in sorted(blocks)]}
-    return Outcome(msg, ending, error, error_event, partial)
+    return Outcome(msg, ending, error, error_event, dict(partial))
 
 
 # --------------------------------------------------------------------------- the cases
