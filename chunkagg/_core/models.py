@@ -62,8 +62,9 @@ class _Common:
     # none here; a derived Struct lists those its stream carries.
     _live: ClassVar[tuple[tuple[str, str], ...]] = ()
     # Whether an instance, or anything in it, holds a value of a field typed ``Any`` (an unknown
-    # key, or an extension of an unexpected type): such a value may be mutable, so it is copied
-    # before the merge keeps it.
+    # key that had an array or an object, or an extension of an unexpected type): such a value
+    # may be mutable, so it is copied before the merge keeps it (an unknown key whose values were
+    # all scalars is typed ``SCALAR``, and is not).
     _mutable: ClassVar[bool] = False
     # On a derived root: the (declared class, JSON key) pairs its schema gave a wider type.
     _widened: ClassVar[frozenset[tuple[type, str]]] = frozenset()

@@ -299,13 +299,20 @@ def nested(cls: type, entries: Entries) -> Entries:
     return tuple(entry for entry in entries if _may_nest(types.get(entry[0], Any)))
 
 
-def _may_nest(tp: Any) -> bool:
-    args = typing.get_args(tp) if isinstance(tp, types.UnionType) else (tp,)
-    if typing.get_origin(tp) is typing.Union:
-        args = typing.get_args(tp)
-    return any(
-        arg is Any or arg in (list, dict) or typing.get_origin(arg) in (list, dict) for arg in args
-    )
+def _may_nest(tp: Any, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether a value of type ``tp`` may nest without bound: ``Any`` somewhere in it (in a
+    list's items, a dict's values, a Struct's fields...), or a bare list or dict."""
+    if tp is Any or tp in (list, dict, tuple):
+        return True
+    origin = typing.get_origin(tp)
+    if isinstance(tp, types.UnionType) or origin in (typing.Union, list, dict, tuple):
+        return any(_may_nest(arg, seen) for arg in typing.get_args(tp))
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        if tp in seen:
+            return True  # a Struct that holds itself nests without bound
+        inner = seen | {tp}
+        return any(_may_nest(f.type, inner) for f in msgspec.structs.fields(tp))
+    return False
 
 
 def check_nested(obj: Any, entries: Entries) -> None:

@@ -11,7 +11,8 @@ one (msgspec#490). So every wire Struct forbids unknown keys, and a stream start
 *plain schema*: the declared Structs with every provider extension narrowed to ``None``. An OpenAI
 stream decodes there from start to end, and the merge, seeing a plain chunk, never looks for an
 extension. A payload that does not fit is *widened*: decoded once into builtins and walked
-against the declared Structs, which finds each key to add (``EXTRA``), each extension to open
+against the declared Structs, which finds each key to add (``EXTRA``: typed ``SCALAR`` while
+its values are JSON scalars, ``Any`` once one is an array or object), each extension to open
 (``ENABLE``) and each extension value of an unexpected type (``ANY``: the field is retyped
 ``Any``: an extension is never an error). The stream's schema grows by those, subclasses are
 derived (``msgspec.defstruct``) and the payload is decoded again, in C, as is every later one: a
@@ -44,9 +45,11 @@ from .models import _Common
 __all__ = [
     "DECODE_ERRORS",
     "MAX_EXTRA_FIELDS",
+    "SCALAR",
     "ChunkDecoder",
     "Schema",
     "build_output",
+    "declarable",
     "derive_output",
     "dump_model",
     "whole_numbers",
@@ -66,6 +69,11 @@ MAX_EXTRA_FIELDS = 256
 # its wider type (a class's ``_wider``).
 EXTRA, ENABLE, ANY, WIDE = 0, 1, 2, 3
 Need = tuple[type, str, int]
+# The type of an unknown key's field while every value it had was a JSON scalar (``ANY`` too
+# once one is an array or an object): such a field holds nothing mutable, and nothing nested
+# that would need checking on every chunk.
+SCALAR = str | int | float | bool | None
+_SCALARS = (str, int, float, type(None))
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,8 @@ def _needs(
         if field is None:
             if _declarable(key):
                 out.add((cls, key, EXTRA))
+                if not isinstance(item, _SCALARS):
+                    out.add((cls, key, ANY))
             else:
                 drops.append((value, key))
             continue
@@ -211,6 +221,12 @@ def _needs(
             if isinstance(child, dict):
                 for sub in field.children:
                     _needs(child, sub, out, drops, tree)
+
+
+def declarable(key: str) -> bool:
+    """Whether a JSON key can be a Struct field (msgspec refuses ``"``, ``\\`` and control
+    characters in a field name)."""
+    return _declarable(key)
 
 
 def _declarable(key: str) -> bool:
@@ -359,11 +375,15 @@ def _derive(
         (_attr_name(key, taken), key)
         for key in sorted(k for k, kinds in needs.items() if EXTRA in kinds)
     ]
-    fields.extend((attr, Any, msgspec.field(default=UNSET)) for attr, _ in extras)
+    nesting = [ANY in needs[key] for _, key in extras]
+    fields.extend(
+        (attr, Any if nests else SCALAR, msgspec.field(default=UNSET))
+        for (attr, _), nests in zip(extras, nesting, strict=True)
+    )
     live.extend(extras)
     if not changed and not extras:
         return cls
-    flags: dict[str, Any] = {"_live": tuple(live), "_mutable": mutable or bool(extras)}
+    flags: dict[str, Any] = {"_live": tuple(live), "_mutable": mutable or any(nesting)}
     if cls is root:
         flags["_ext"] = ext
         flags["_classes"] = dict(derived)  # the Struct derived for each nested class

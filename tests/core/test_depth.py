@@ -328,3 +328,26 @@ def _put(doc: Any, value: Any) -> None:
             if isinstance(item, dict | list):
                 stack.append(item)
     raise AssertionError("no null to replace")
+
+
+@pytest.mark.parametrize("api", ["chat", "completions", "responses"])
+def test_an_unknown_key_first_scalar_then_nested_too_deep(api: str) -> None:
+    # An unknown key's field is narrower while its values are scalars: a later array or object
+    # widens it, and one nested too deep is still refused, located, the event dropped whole.
+    template = {
+        "chat": b'{"object":"chat.completion.chunk","x":{V},'
+        b'"choices":[{"index":0,"delta":{"content":"a","y":{V}}}]}',
+        "completions": b'{"object":"text_completion","x":{V},'
+        b'"choices":[{"index":0,"text":"a","y":{V}}]}',
+        "responses": b'{"type":"response.in_progress","x":{V},'
+        b'"response":{"id":"r","object":"response","y":{V}}}',
+    }[api]
+    values = [b"1", b'"s"', b'{"k":[1]}', _nested(MAX_DEPTH + 1, "array"), b"2.5", b'[{"k":2}]']
+    events = [b"data: " + template.replace(b"{V}", v) + b"\n\n" for v in values]
+    data = b"".join(events)
+    without = b"".join(e for i, e in enumerate(events) if i != 3)
+    outcomes = [_outcome(ACCUMULATORS[api], data, frames) for frames in STACKS]
+    assert all(o == outcomes[0] for o in outcomes), outcomes
+    errors = outcomes[0][0]
+    assert [(e[0], e[2], e[3]) for e in errors] == [("ChunkError", 4, len(b"".join(events[:3])))]
+    assert outcomes[0][1:] == _outcome(ACCUMULATORS[api], without, 0)[1:]
