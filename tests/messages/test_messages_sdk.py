@@ -178,14 +178,16 @@ def test_anthropic_sdk_raw_bytes_async(sse_url: str, name: str) -> None:
     _check_errors(name, errors, where)
 
 
+@pytest.mark.parametrize("auto", [False, True], ids=["MessageAccumulator", "AutoAccumulator"])
 @pytest.mark.parametrize("name", CASES)
-def test_accumulate_over_the_sdk_event_objects(sse_url: str, name: str) -> None:
-    """``chunkagg.accumulate(client.messages.create(stream=True), accumulator=...)``: the
+def test_accumulate_over_the_sdk_event_objects(sse_url: str, name: str, auto: bool) -> None:
+    """``chunkagg.accumulate(client.messages.create(stream=True), accumulator=...)``, with a
+    ``MessageAccumulator`` or an ``AutoAccumulator`` (told by the first event object): the
     message, exact. The SDK raises ``APIStatusError`` itself on the ``error`` event (what came
     before is in the accumulator), and yields nothing for a stream without ``event:`` lines."""
-    seed = request_seed(name, "anthropic-events")
-    where = replay_hint(name, "anthropic-events", seed)
-    acc = MessageAccumulator()
+    seed = request_seed(name, f"anthropic-events-{auto}")
+    where = replay_hint(name, f"anthropic-events-{auto}", seed)
+    acc: Any = chunkagg.AutoAccumulator() if auto else MessageAccumulator()
     with _client(sse_url) as client:
         events = client.messages.create(**_request(name, seed), stream=True)
         if name == ERROR:
@@ -198,6 +200,8 @@ def test_accumulate_over_the_sdk_event_objects(sse_url: str, name: str) -> None:
         else:
             result = chunkagg.accumulate(events, accumulator=acc)
             assert result.to_dict() == expected(name), where
+    if auto and name != NO_EVENTS:
+        assert acc.api == "messages", where
 
 
 @pytest.mark.parametrize("name", CASES)
