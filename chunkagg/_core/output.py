@@ -1,8 +1,9 @@
 """Merged JSON values to a result's typed Structs, for the formats whose merge keeps JSON.
 
 Owns ``typed`` (a ``dict`` as an output Struct, the keys it does not declare in ``extra`` and in
-place, or the ``dict`` itself when it does not fit), ``fields_of`` and ``overlay`` (a list as a
-server announced it, with the entries built since at their index). The Responses API and the
+place, or the ``dict`` itself when it does not fit), ``typed_top`` (the same for a result's top
+level, which is always its Struct), ``fields_of`` and ``overlay`` (a list as a server announced
+it, with the entries built since at their index). The Responses API and the
 Anthropic Messages API merge into plain JSON, as sent, and type the result only when it is
 built. Must not know any format's Structs.
 """
@@ -15,9 +16,9 @@ from typing import Any
 
 import msgspec
 
-from .schema import build_output
+from .schema import build_output, declarable
 
-__all__ = ["fields_of", "overlay", "typed"]
+__all__ = ["fields_of", "overlay", "typed", "typed_top"]
 
 
 @functools.cache
@@ -29,7 +30,8 @@ def fields_of(cls: type) -> frozenset[str]:
 def typed(
     cls: type, value: dict[str, Any], lists: Mapping[str, Callable[[Any], Any]] | None = None
 ) -> Any:
-    """``value`` as a ``cls``, its other keys in ``extra``; as it is if it does not fit ``cls``.
+    """``value`` as a ``cls``, its other keys in ``extra``; as it is if it does not fit ``cls``,
+    or holds a key no Struct can declare.
 
     ``lists`` types the items of list fields (``content``...) with a function of each.
     """
@@ -37,16 +39,32 @@ def typed(
         msgspec.convert(value, cls)
     except msgspec.ValidationError:
         return value  # kept as sent: a value of a known kind but another shape
-    keys = fields_of(cls)
-    known: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, item in value.items():
-        (known if key in keys else extra)[key] = item
+    known, extra = _split(cls, value)
+    if not all(map(declarable, extra)):
+        return value  # kept as sent, every key in place
     for key, convert in (lists or {}).items():
         items = known.get(key)
         if type(items) is list:
             known[key] = [convert(x) for x in items]
     return build_output(cls, extra, **known)
+
+
+def typed_top(cls: type, value: dict[str, Any]) -> Any:
+    """A result's top level as its ``cls``, without a type check: a value of another type is
+    kept as sent. A key no Struct can declare (a control character in it: no server sends one)
+    is dropped, as chat drops it when decoding (docs/merge-policy.md)."""
+    known, extra = _split(cls, value)
+    extra = {key: item for key, item in extra.items() if declarable(key)}
+    return build_output(cls, extra, **known)
+
+
+def _split(cls: type, value: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = fields_of(cls)
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, item in value.items():
+        (known if key in keys else extra)[key] = item
+    return known, extra
 
 
 def overlay(listed: Any, built: Mapping[int, Any]) -> list[Any]:

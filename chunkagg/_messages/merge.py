@@ -17,7 +17,8 @@ The rules, by Anthropic's documented streaming semantics:
   ``citations``; ``input_json_delta`` fragments join, and the JSON is parsed when the message is
   built (fragments that join to nothing give ``{}``; a block that arrived with its ``input`` and
   no deltas keeps it; JSON that never became whole is parsed partially, and its text kept in
-  ``partial_json``);
+  ``partial_json``; JSON nested deeper than ``MAX_DEPTH`` is not parsed: ``{}``, and the text
+  in ``partial_json``);
 - a delta of another type (``compaction_delta``, those not yet invented) sets each of its fields
   but ``type`` on its block, the last non-null value winning;
 - ``message_delta``: each non-null key of its ``delta`` set on the message; each non-null key of
@@ -38,6 +39,7 @@ import msgspec
 import orjson
 
 from .._core.events import PartialParse, load_partial
+from .._core.limits import MAX_DEPTH, check_depth, deeper_than
 from .._core.output import overlay
 from .._core.rules import copy
 from .._errors import ChunkError, LimitExceededError, StreamError
@@ -119,6 +121,11 @@ class BlockState:
             text = _join(self.json)
             if not text.strip():
                 block["input"] = {}
+            elif deeper_than(text.encode(), MAX_DEPTH):
+                # Never parsed into a value no caller could walk or encode from a deep stack:
+                # the text kept as sent, beside an empty input.
+                block["input"] = {}
+                block["partial_json"] = text
             else:
                 try:
                     block["input"] = orjson.loads(text)
@@ -139,11 +146,15 @@ def _join(frags: list[str]) -> str:
 
 
 def _partial(text: str) -> Any:
-    parse = load_partial()
-    if parse is None:
+    """Tool input JSON cut short, parsed as far as it is whole, as the Anthropic SDK's snapshot
+    holds it (jiter's ``partial_mode=True``: an unfinished string or number is left out; the text
+    itself is kept in ``partial_json``); ``{}`` without jiter, or when nothing parses."""
+    if load_partial() is None:
         return {}
+    import jiter
+
     try:
-        return parse(text.encode())
+        return jiter.from_json(text.encode(), partial_mode=True)
     except ValueError:
         return {}
 
@@ -219,6 +230,7 @@ class MessageMerger:
                         self._live_string(hot[0], hot[1], value)
                     return
             self.hot = None
+        _check_nesting(ev)
         handler = _HANDLERS.get(ev.type)
         if handler is None:
             self._other(ev)
@@ -308,12 +320,15 @@ class MessageMerger:
             raise ChunkError(f"{ev.type}: content_block must be an object, not {_short(block)}")
         if index in self.blocks:
             raise ChunkError(f"{ev.type}: block {index} already started")
-        state = self.blocks[index] = BlockState(copy(block))
+        model = None
         if block.get("type") == "fallback":
             to = block.get("to")
             model = to.get("model") if type(to) is dict else None
-            if type(model) is str:
-                self.model = model
+            if model is not None and type(model) is not str:
+                raise ChunkError(f"{ev.type}: a fallback's to.model must be a string")
+        state = self.blocks[index] = BlockState(copy(block))
+        if model is not None:
+            self.model = model
         if self.events is not None:
             self.events.append(MessageBlockStarted(index=index, block=copy(state.value)))
 
@@ -328,7 +343,8 @@ class MessageMerger:
             value = getattr(delta, field)
             if type(value) is not str:
                 raise ChunkError(f"{kind}: {field} must be a string, not {_short(value)}")
-            self._room(ev)
+            if value:
+                self._room(ev)
             frags = block.fragments(field)
             frags.append(value)
             self.room -= len(value)
@@ -339,7 +355,8 @@ class MessageMerger:
             value = delta.partial_json
             if type(value) is not str:
                 raise ChunkError(f"{kind}: partial_json must be a string, not {_short(value)}")
-            self._room(ev)
+            if value:
+                self._room(ev)
             if block.json is None:
                 block.json = []
             block.json.append(value)
@@ -351,9 +368,11 @@ class MessageMerger:
             citation = delta.citation
             if citation is None:
                 raise ChunkError(f"{kind} without a citation")
+            start = block.value.get("citations")
+            if block.citations is None and start is not None and type(start) is not list:
+                raise ChunkError(f"{kind} for block {index}, whose citations are no list")
             self._room(ev)
             if block.citations is None:
-                start = block.value.get("citations")
                 block.citations = list(start) if type(start) is list else []
             block.citations.append(copy(citation))
             self.room -= 1
@@ -437,6 +456,22 @@ class MessageMerger:
         self._room(ev, size)
         self.other.append(ev)
         self.room -= size
+
+
+def _check_nesting(ev: MessageEvent) -> None:
+    """``ChunkError`` for an event holding a value nested deeper than ``MAX_DEPTH``, checked
+    before anything is merged or kept (the error a deeper stack gets from the decoder). An event
+    with unknown keys, or a field of another type than declared, is looked at whole (itself one
+    level); a declared event, in the objects it carries."""
+    if type(ev)._mutable:
+        check_depth(ev, MAX_DEPTH + 1, "event")
+        return
+    for value in (ev.message, ev.content_block, ev.usage, ev.error):
+        if value is not None:
+            check_depth(value, MAX_DEPTH, "event")
+    delta = ev.delta
+    if delta is not None and delta.citation is not None:
+        check_depth(delta.citation, MAX_DEPTH, "event")
 
 
 def _short(value: Any) -> str:

@@ -9,11 +9,11 @@ prefixed where chunkagg's other formats already use the plain name: the result i
 The wire: ``MessageEvent`` declares every field any event type carries (``message_start``'s
 ``message``, ``content_block_start``'s ``content_block``, the ``delta`` of a
 ``content_block_delta`` or a ``message_delta``, ``usage``, ``error``), so that one msgspec
-decoder reads every event in C. Only ``type`` is checked when decoding; the merge checks what it
-reads, per event type, so an event, block or delta of a type chunkagg does not know is never
-rejected for its shape, and keys no event declares (``message_delta``'s ``context_management``)
-are kept (``extra``). Nested objects (``message``, ``content_block``, ``usage``, a citation) are
-plain ``dict`` values, kept whole.
+decoder reads every event in C. Only ``type`` is checked when decoding (and that a ``delta`` is an
+object); the merge checks what it reads, per event type, so an event, block or delta of a type
+chunkagg does not know is never rejected for its shape, and keys no event declares
+(``message_delta``'s ``context_management``) are kept (``extra``). Nested objects (``message``,
+``content_block``, ``usage``, a citation) are plain ``dict`` values, kept whole.
 
 The output: ``AnthropicMessage``, its content blocks and its usage are built by the merge from
 plain JSON values. Every field defaults to ``UNSET`` and is set only when the server sent its
@@ -81,8 +81,9 @@ class MessageEvent(_Wire, frozen=True):
     usage: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
 
-    # Only the event type is checked when decoding: the merge checks the fields it reads.
-    _strict = frozenset(("type",))
+    # Only the event type, and that a delta is an object, are checked when decoding (a delta's
+    # own fields are not): the merge checks the fields it reads.
+    _strict = frozenset(("type", "delta"))
 
 
 # -- the merged message --------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._core.output import fields_of, typed
-from .._core.schema import build_output
+from .._core.output import typed, typed_top
 from .models import (
     AnthropicMessage,
     MessageUsage,
@@ -36,7 +35,8 @@ _BLOCKS: dict[str, type] = {
 def typed_block(value: Any) -> Any:
     """A content block as its typed Struct when it is of a kind chunkagg types, else as sent."""
     if type(value) is dict:
-        cls = _BLOCKS.get(value.get("type"))  # type: ignore[arg-type]
+        kind = value.get("type")
+        cls = _BLOCKS.get(kind) if type(kind) is str else None
         if cls is not None:
             return typed(cls, value)
     return value
@@ -51,9 +51,5 @@ def typed_message(value: dict[str, Any]) -> AnthropicMessage:
     content = value.get("content")
     if type(content) is list:
         value["content"] = [typed_block(block) for block in content]
-    keys = fields_of(AnthropicMessage)
-    known = {key: item for key, item in value.items() if key in keys}
-    extra = {key: item for key, item in value.items() if key not in keys}
-    # Built without a type check: a top-level value of another type is kept as sent.
-    result: AnthropicMessage = build_output(AnthropicMessage, extra, **known)
+    result: AnthropicMessage = typed_top(AnthropicMessage, value)
     return result

@@ -8,12 +8,9 @@ kind but another shape is kept as sent. Must not know events or the merge.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
-import msgspec
-
-from .._core.schema import build_output
+from .._core.output import typed, typed_top
 from .models import (
     Response,
     ResponseError,
@@ -30,64 +27,25 @@ from .models import (
 __all__ = ["typed_item", "typed_response"]
 
 
-def _fields(cls: type) -> frozenset[str]:
-    return frozenset(f.encode_name for f in msgspec.structs.fields(cls))
-
-
-_KEYS: dict[type, frozenset[str]] = {
-    cls: _fields(cls)
-    for cls in (
-        Response,
-        ResponseUsage,
-        ResponseError,
-        ResponseOutputMessage,
-        ResponseOutputText,
-        ResponseOutputRefusal,
-        ResponseFunctionToolCall,
-        ResponseReasoningItem,
-        ResponseReasoningSummary,
-        ResponseReasoningContent,
-    )
-}
-
-
-def _typed(cls: type, value: dict[str, Any], lists: Mapping[str, Callable[[Any], Any]]) -> Any:
-    """``value`` as a ``cls``, its other keys in ``extra``; as it is if it does not fit ``cls``."""
-    try:
-        msgspec.convert(value, cls)
-    except msgspec.ValidationError:
-        return value  # kept as sent: an item of a known kind but another shape
-    keys = _KEYS[cls]
-    known: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, item in value.items():
-        (known if key in keys else extra)[key] = item
-    for key, convert in lists.items():
-        items = known.get(key)
-        if type(items) is list:
-            known[key] = [convert(x) for x in items]
-    return build_output(cls, extra, **known)
-
-
 def _typed_part(value: Any) -> Any:
     if type(value) is dict:
         kind = value.get("type")
         if kind == "output_text":
-            return _typed(ResponseOutputText, value, {})
+            return typed(ResponseOutputText, value)
         if kind == "refusal":
-            return _typed(ResponseOutputRefusal, value, {})
+            return typed(ResponseOutputRefusal, value)
     return value
 
 
 def _typed_summary(value: Any) -> Any:
     if type(value) is dict and value.get("type") == "summary_text":
-        return _typed(ResponseReasoningSummary, value, {})
+        return typed(ResponseReasoningSummary, value)
     return value
 
 
 def _typed_reasoning(value: Any) -> Any:
     if type(value) is dict and value.get("type") == "reasoning_text":
-        return _typed(ResponseReasoningContent, value, {})
+        return typed(ResponseReasoningContent, value)
     return value
 
 
@@ -97,30 +55,27 @@ def typed_item(value: Any) -> Any:
         return value
     kind = value.get("type")
     if kind == "message":
-        return _typed(ResponseOutputMessage, value, {"content": _typed_part})
+        return typed(ResponseOutputMessage, value, {"content": _typed_part})
     if kind == "function_call":
-        return _typed(ResponseFunctionToolCall, value, {})
+        return typed(ResponseFunctionToolCall, value)
     if kind == "reasoning":
-        return _typed(
+        return typed(
             ResponseReasoningItem, value, {"summary": _typed_summary, "content": _typed_reasoning}
         )
     return value
 
 
 def typed_response(value: dict[str, Any]) -> Response:
-    keys = _KEYS[Response]
-    known: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, item in value.items():
-        (known if key in keys else extra)[key] = item
-    output = known.get("output")
+    """The merged response as a ``Response`` (never as a ``dict``: the top level always fits,
+    its values are typed one by one)."""
+    output = value.get("output")
     if type(output) is list:
-        known["output"] = [typed_item(item) for item in output]
-    usage = known.get("usage")
+        value["output"] = [typed_item(item) for item in output]
+    usage = value.get("usage")
     if type(usage) is dict:
-        known["usage"] = _typed(ResponseUsage, usage, {})
-    error = known.get("error")
+        value["usage"] = typed(ResponseUsage, usage)
+    error = value.get("error")
     if type(error) is dict:
-        known["error"] = _typed(ResponseError, error, {})
-    result: Response = build_output(Response, extra, **known)
+        value["error"] = typed(ResponseError, error)
+    result: Response = typed_top(Response, value)
     return result
