@@ -310,8 +310,12 @@ COMPLETIONS = "completions/logprobs_n2"
 RESPONSES = "responses/annotations"
 
 
+MESSAGES_STREAM = "messages/plain_text"
+
+
 def _format_replay(ctx: Context, name: str) -> Replay:
-    path = "/v1/completions" if name.startswith("completions/") else "/v1/responses"
+    kind = name.split("/", 1)[0]
+    path = {"completions": "/v1/completions", "messages": "/v1/messages"}.get(kind, "/v1/responses")
     return Replay(f"{ctx.sse_url}{path}", {"model": name})
 
 
@@ -365,12 +369,17 @@ def run_message(block: Block, ctx: Context) -> None:
 
 
 def run_any_response(block: Block, ctx: Context) -> None:
-    """An example that takes any of the three formats into ``result``: run once per format."""
+    """An example that takes any format into ``result``: run once per format."""
     chat = Replay(f"{ctx.sse_url}/v1/chat/completions", {"model": ctx.fixture})
     for response, kind, expected in [
         (chat, chunkagg.ChatCompletion, ctx.expected),
         (_format_replay(ctx, COMPLETIONS), chunkagg.TextCompletion, _format_expected(COMPLETIONS)),
         (_format_replay(ctx, RESPONSES), chunkagg.Response, _format_expected(RESPONSES)),
+        (
+            _format_replay(ctx, MESSAGES_STREAM),
+            chunkagg.AnthropicMessage,
+            _format_expected(MESSAGES_STREAM),
+        ),
     ]:
         namespace = run_block(block, {**ctx.names(), "response": response})
         assert isinstance(namespace["result"], kind)
@@ -403,7 +412,8 @@ RUNNERS: dict[tuple[str, str], tuple[Runner, str]] = {
     ("README.md", "Chat completions"): (run_completion, FIXTURE),
     ("README.md", "Legacy completions"): (run_text_completion, FIXTURE),
     ("README.md", "The Responses API"): (run_response, FIXTURE),
-    ("README.md", "Any of the three, in one line"): (run_any_response, FIXTURE),
+    ("README.md", "Anthropic Messages"): (run_message, FIXTURE),
+    ("README.md", "Any of them, in one line"): (run_any_response, FIXTURE),
     (f"{USAGE}/plain-bytes.md", "Plain bytes"): (run_completion, FIXTURE),
     (f"{USAGE}/httpx.md", "httpx"): (run_completion, FIXTURE),
     (f"{USAGE}/openai-sdk.md", "The openai SDK's raw response"): (run_completion, FIXTURE),
@@ -423,7 +433,7 @@ RUNNERS: dict[tuple[str, str], tuple[Runner, str]] = {
     (f"{USAGE}/other-formats.md", "Legacy completions"): (run_text_completion, FIXTURE),
     (f"{USAGE}/other-formats.md", "The Responses API"): (run_response, FIXTURE),
     (f"{USAGE}/other-formats.md", "Anthropic Messages"): (run_message, FIXTURE),
-    (f"{USAGE}/auto.md", "Any of the three: `AutoAccumulator`, and `accumulator=`"): (
+    (f"{USAGE}/auto.md", "Any of them: `AutoAccumulator`, and `accumulator=`"): (
         run_any_format,
         FIXTURE,
     ),
