@@ -214,5 +214,6 @@ def detach(obj: Any) -> Any:
         isinstance(obj, Usage)
         and (obj.cost_details is not None or obj.server_tool_use_details is not None)
     ):
-        return msgspec.json.decode(check_depth(obj, MAX_DEPTH + 1), type=type(obj))
+        check_depth(obj, MAX_DEPTH + 1)
+        return msgspec.convert(msgspec.to_builtins(obj), type(obj))
     return obj
