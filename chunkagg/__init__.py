@@ -26,6 +26,7 @@ from ._core.limits import (
     DEFAULT_MAX_CHOICES,
     DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_TEXT_SIZE,
+    MAX_DEPTH,
 )
 from ._errors import (
     AccumulatorClosedError,
@@ -313,6 +314,7 @@ __all__ = [
     "DEFAULT_MAX_ITEMS",
     "DEFAULT_MAX_TEXT_SIZE",
     "DEFAULT_MAX_TOOL_CALLS",
+    "MAX_DEPTH",
     "MAX_EXTRA_FIELDS",
     "Accumulator",
     "AccumulatorClosedError",

@@ -122,8 +122,9 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
 
     What is kept beside the result: events of a type the merge has no rule for (a future event,
     ``response.audio.delta``, ``response.image_generation_call.partial_image``...) are never an
-    error and are not in the result; ``other_events`` holds them, as decoded. ``obfuscation`` is
-    never merged (each event keeps it).
+    error and are not in the result; ``other_events`` holds them, as decoded, while they fit in
+    ``max_text_size``. ``obfuscation`` is never merged (each event keeps it). A value nested
+    deeper than ``MAX_DEPTH`` (100 levels) is a ``ChunkError``, whatever the caller's stack.
 
     Errors: an ``error`` event, in either shape (``code``/``message`` at its top, or under
     ``error``), raises ``StreamError`` with the server's message and code; everything merged
@@ -160,10 +161,13 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
                 ``"auto"``, as for ``Accumulator``.
             max_event_size: largest event in bytes; it also bounds the unparsed buffer.
             max_items: ``output_index``, ``content_index``, ``summary_index`` and
-                ``annotation_index`` must be below this.
+                ``annotation_index`` must be below this, and a content part holds at most this
+                many annotations.
             max_text_size: characters streamed by deltas (text, refusals, reasoning,
-                arguments), plus logprob entries; once crossed, every later event that adds
-                some is dropped.
+                arguments), plus logprob entries, plus the JSON bytes of annotations, of events
+                kept in ``other_events`` and of the values ``disagreements`` keep; once
+                crossed, every later event that adds some is dropped (a restatement is still
+                merged, but no longer compared). ``docs/limits.md`` has the whole list.
             track: derive live-UI events from the merge, read with ``take_events()``.
 
         Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
@@ -182,7 +186,8 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
 
     @property
     def other_events(self) -> list[ResponseEvent]:
-        """The events of a type the merge has no rule for, in stream order, as decoded."""
+        """The events of a type the merge has no rule for, in stream order, as decoded (those
+        that came once ``max_text_size`` was used up were refused, and are not here)."""
         return list(self._merger.other)
 
     @property
