@@ -323,6 +323,11 @@ def apply_tools(
     """Merge tool-call deltas; ``shape`` is given when they may carry unknown keys."""
     size = 0
     for tc in tcs:
+        extra = tc.extra_content
+        if extra:
+            # Before this call changes (Merger._check checked it already when the delta starts
+            # a call, Gemini's way).
+            check_depth(extra)
         call = st.target(tc)
         if call is None:
             if st.calls is None or st.by_index is None or st.by_id is None:
@@ -353,9 +358,7 @@ def apply_tools(
                 size += len(fn.arguments)
         if tc.thought_signature and call.signature is None:
             call.signature = tc.thought_signature
-        extra = tc.extra_content
         if extra:
-            check_depth(extra)
             if call.extra is None:
                 call.extra = {}
             _first_non_empty(call.extra, extra)

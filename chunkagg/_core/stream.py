@@ -40,7 +40,7 @@ from .framing import (
     Framer,
     classify,
 )
-from .limits import check_limits
+from .limits import EVENT_DEPTH, check_limits, deeper_than
 from .models import ErrorObject
 from .schema import DECODE_ERRORS, ChunkDecoder
 
@@ -510,8 +510,12 @@ def locate_payload(exc: ChunkAggError, payload: Any) -> None:
 
 
 def error_event(payload: bytes) -> StreamError:
-    """Build the ``StreamError`` for an ``event: error`` (OpenRouter, vLLM, SGLang)."""
+    """Build the ``StreamError`` for an ``event: error`` (OpenRouter, vLLM, SGLang). Its text
+    stands for a body that does not decode, and for one nested past ``EVENT_DEPTH``, which
+    decodes or not depending on the caller's stack."""
     try:
+        if deeper_than(payload, EVENT_DEPTH):
+            raise RecursionError
         body = _error_decoder.decode(payload)
     except DECODE_ERRORS:
         text = payload.decode("utf-8", "replace")

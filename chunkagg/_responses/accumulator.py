@@ -16,7 +16,14 @@ from typing import Any
 import msgspec
 
 from .._core.framing import DONE, SKIP, EventRun, Format, classify
-from .._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, check_limits
+from .._core.limits import (
+    DEFAULT_MAX_EVENT_SIZE,
+    DEFAULT_MAX_TEXT_SIZE,
+    EVENT_DEPTH,
+    check_limits,
+    deeper_than,
+    depth_error,
+)
 from .._core.pairs import split_events
 from .._core.schema import DECODE_ERRORS, ChunkDecoder, dump_model
 from .._core.stream import StreamAccumulator, error_event
@@ -45,8 +52,16 @@ def _decode_or_raise(decoder: ChunkDecoder, payload: bytes) -> ResponseEvent:
     if event.type == "error":
         # Both shapes: the fields at the top (the API reference) or under "error" (the live
         # API); the same StreamError as for an SSE "event: error".
-        raise error_event(payload)
+        raise _error(payload)
     return event
+
+
+def _error(payload: bytes) -> ChunkAggError:
+    """The server's ``StreamError`` for an ``error`` event; the ``ChunkError`` of a value nested
+    too deep when it holds one, as a deeper stack would have met decoding it."""
+    if deeper_than(payload, EVENT_DEPTH):
+        return depth_error("event", payload)
+    return error_event(payload)
 
 
 # A whole response body is read as the event that carries a response of its status.
@@ -218,7 +233,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
     def _convert(self, value: Any) -> ResponseEvent:
         event: ResponseEvent = self._decoder.convert(value, dump_model, _event_of)
         if event.type == "error":
-            raise error_event(msgspec.json.encode(event))
+            raise _error(msgspec.json.encode(event))
         return event
 
     def _merge(self, chunk: ResponseEvent) -> None:
@@ -297,7 +312,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
                         updates.append(make(delta=delta))  # type: ignore[union-attr]
                 else:
                     if event.type == "error":
-                        raise error_event(payload)
+                        raise _error(payload)
                     merger.event = base + k - skipped
                     merger.room = room
                     try:

@@ -351,3 +351,24 @@ def test_an_unknown_key_first_scalar_then_nested_too_deep(api: str) -> None:
     errors = outcomes[0][0]
     assert [(e[0], e[2], e[3]) for e in errors] == [("ChunkError", 4, len(b"".join(events[:3])))]
     assert outcomes[0][1:] == _outcome(ACCUMULATORS[api], without, 0)[1:]
+
+
+def test_a_continuing_tool_call_delta_too_deep_is_dropped_whole() -> None:
+    # Gemini (via Orq) sends extra_content on the delta that starts a call; a later delta may
+    # carry one too, and is then refused before any of it is merged (its arguments included).
+    def chunk(call: bytes) -> bytes:
+        return (
+            b'data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":'
+            b'{"tool_calls":[' + call + b"]}}]}\n\n"
+        )
+
+    start = chunk(b'{"index":0,"id":"c","function":{"name":"f","arguments":""}}')
+    deep = _nested(MAX_DEPTH + 1, "object")
+    bad = chunk(b'{"index":0,"function":{"arguments":"ab"},"extra_content":{"g":' + deep + b"}}")
+    good = chunk(b'{"index":0,"function":{"arguments":"cd"}}')
+    outcomes = [_outcome(Accumulator, start + bad + good, frames) for frames in STACKS]
+    assert all(o == outcomes[0] for o in outcomes), outcomes
+    errors, result = outcomes[0][:2]
+    assert [(e[0], e[2], e[3]) for e in errors] == [("ChunkError", 2, len(start))]
+    call = result["choices"][0]["message"]["tool_calls"][0]
+    assert call["function"]["arguments"] == "cd"

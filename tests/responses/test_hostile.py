@@ -492,3 +492,26 @@ def test_hostile_annotation_audio_and_nesting_streams_the_same_for_every_split()
             raise
         except Exception as exc:  # anything else escaping is what this test looks for
             raise AssertionError(f"{where}: {type(exc).__name__} escaped: {exc}") from exc
+
+
+def test_an_error_event_nested_too_deep_is_the_same_error_at_any_stack_depth() -> None:
+    # An error payload is decoded a second time for the server's facts, and a deep one decodes
+    # or not depending on the stack. Data-only, it is first decoded as an event, which a deeper
+    # stack refuses: the ChunkError of a value nested too deep, whatever the stack. Under an
+    # "event: error" line, the server's StreamError, its text standing for the facts.
+    events = _annotated([0], terminal=False)
+    for event_line in (False, True):
+        for depth in (MAX_DEPTH + 10, 700, 990):
+            bad = b'{"type":"error","code":"server_error","message":"m","param":null,"x":'
+            bad += _deep_json(depth) + b"}"
+            head = b"event: error\n" if event_line else b""
+            data = _sse(events[:4]) + head + b"data: " + bad + b"\n\n" + _sse(events[4:])
+            outcomes = [_run(data, "whole", frames)[:2] for frames in (0, 300, 600)]
+            assert outcomes[0] == outcomes[1] == outcomes[2], (depth, outcomes)
+            errors = outcomes[0][0]
+            kind = "StreamError" if event_line else "ChunkError"
+            assert [(e[0], e[2], e[3]) for e in errors] == [(kind, 5, _offset(events, 4))]
+            if event_line:
+                assert '{"type":"error"' in errors[0][1]  # the text, not the facts
+            else:
+                assert f"nested deeper than {MAX_DEPTH} levels" in errors[0][1]
