@@ -372,12 +372,14 @@ class MessageMerger:
             if block.citations is None and start is not None and type(start) is not list:
                 raise ChunkError(f"{kind} for block {index}, whose citations are no list")
             self._room(ev)
+            check_depth(citation, MAX_DEPTH, "event")
+            kept = copy(citation)
             if block.citations is None:
                 block.citations = list(start) if type(start) is list else []
-            block.citations.append(copy(citation))
+            block.citations.append(kept)
             self.room -= 1
             if self.events is not None:
-                self.events.append(MessageCitationAdded(index=index, citation=copy(citation)))
+                self.events.append(MessageCitationAdded(index=index, citation=copy(kept)))
         else:
             fields = {k: v for k, v in msgspec.to_builtins(delta).items() if k != "type"}
             for key, value in fields.items():
@@ -469,9 +471,7 @@ def _check_nesting(ev: MessageEvent) -> None:
     for value in (ev.message, ev.content_block, ev.usage, ev.error):
         if value is not None:
             check_depth(value, MAX_DEPTH, "event")
-    delta = ev.delta
-    if delta is not None and delta.citation is not None:
-        check_depth(delta.citation, MAX_DEPTH, "event")
+    # A delta's citation is checked where it is kept (on_block_delta).
 
 
 def _short(value: Any) -> str:
