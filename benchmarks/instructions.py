@@ -68,12 +68,12 @@ if consumer == "floor":
         floor.run(slices)
 
 else:
-    new = {
-        "chat": chunkagg.Accumulator,
-        "completions": chunkagg.CompletionAccumulator,
-        "responses": chunkagg.ResponseAccumulator,
-        "messages": chunkagg.MessageAccumulator,
-    }[fmt]
+    new = getattr(chunkagg, {
+        "chat": "Accumulator",
+        "completions": "CompletionAccumulator",
+        "responses": "ResponseAccumulator",
+        "messages": "MessageAccumulator",
+    }[fmt])  # by name: an older checkout lacks the newer formats
 
     def run():
         acc = new()
