@@ -167,7 +167,7 @@ class Shape:
 
 def planner(rules: Mapping[str, Any] | None) -> Planner:
     """A stream's planner: the caller's rules over chat's known ones."""
-    return Planner(rules, KNOWN_RULES, HANDLED)
+    return ChatPlanner(rules)
 
 
 def shape_of(planner: Planner, root: type) -> Shape:
@@ -179,7 +179,7 @@ def shape_of(planner: Planner, root: type) -> Shape:
 @functools.lru_cache(maxsize=256)
 def _shape(root: type, rules: tuple[tuple[str, RuleCode], ...]) -> Shape:
     # Shared by the streams of one schema: compiling its merges costs about 0.1 ms.
-    planner = Planner(None, KNOWN_RULES, HANDLED)
+    planner = ChatPlanner(None)
     planner.rules = dict(rules)
     return Shape(planner, root)
 
@@ -506,3 +506,12 @@ _NAMESPACE = {
     "ChoiceExt": ChoiceExt,
     "message_delta": message_delta,
 }
+
+
+class ChatPlanner(Planner):
+    """A stream's planner: the caller's rules over chat's known ones."""
+
+    __slots__ = ()
+
+    known = KNOWN_RULES
+    handled = HANDLED
