@@ -2,7 +2,8 @@
 
 For each kind of event (a Responses delta to the same place or alternating places, with
 logprobs, an annotation appended or inserted at the front, an event with no merge rule, items,
-parts and restatements; chat and legacy completion chunks of each shape), builds a stream of
+parts and restatements; chat and legacy completion chunks of each shape; Anthropic Messages
+deltas of each type, citations, unknown deltas and events), builds a stream of
 ``n`` and of ``factor * n`` such events after a fixed start, feeds each whole to its accumulator
 and finalizes, and prints the time per event at each size and their ratio: about 1.0 is linear,
 while a cost per event that grows with the events before it (the quadratic insertion at index 0
@@ -302,6 +303,58 @@ def _completions(kind: str, n: int) -> list[Obj]:
 COMPLETIONS_KINDS = ["text", "text with logprobs", "unknown key on the choice"]
 
 
+def _messages(kind: str, n: int) -> list[Obj]:
+    start: list[Obj] = [
+        {
+            "type": "message_start",
+            "message": {"id": "msg_1", "type": "message", "role": "assistant", "content": []},
+        }
+    ]
+
+    def delta(index: int, body: Obj) -> Obj:
+        return {"type": "content_block_delta", "index": index, "delta": body}
+
+    def block(index: int, body: Obj) -> list[Obj]:
+        return [{"type": "content_block_start", "index": index, "content_block": body}]
+
+    text = {"type": "text", "text": ""}
+    if kind == "text delta to the same block":
+        return [*start, block(0, text)[0], *[delta(0, {"type": "text_delta", "text": "hi "})] * n]
+    if kind == "text deltas to two blocks, alternating":
+        events = [*start, block(0, text)[0], block(1, text)[0]]
+        return events + [delta(i % 2, {"type": "text_delta", "text": "hi "}) for i in range(n)]
+    if kind == "input JSON fragment":
+        tool = {"type": "tool_use", "id": "t", "name": "f", "input": {}}
+        piece = {"type": "input_json_delta", "partial_json": '"ab", '}
+        head = [delta(0, {"type": "input_json_delta", "partial_json": "["})]
+        return [*start, block(0, tool)[0], *head, *[delta(0, piece)] * n]
+    if kind == "citation":
+        cite = {"type": "char_location", "cited_text": "x", "document_index": 0}
+        return [
+            *start,
+            block(0, text)[0],
+            *[delta(0, {"type": "citations_delta", "citation": cite})] * n,
+        ]
+    if kind == "unknown delta type":
+        return [*start, block(0, text)[0], *[delta(0, {"type": "x_delta", "x": "y"})] * n]
+    if kind == "unknown event, past max_text_size":
+        return [*start, *[{"type": "x_event", "data": "abcdef"}] * n]
+    if kind == "ping":
+        return [*start, *[{"type": "ping"}] * n]
+    raise ValueError(kind)
+
+
+MESSAGES_KINDS = [
+    "text delta to the same block",
+    "text deltas to two blocks, alternating",
+    "input JSON fragment",
+    "citation",
+    "unknown delta type",
+    "unknown event, past max_text_size",
+    "ping",
+]
+
+
 # -- measuring --------------------------------------------------------------------------------
 
 
@@ -346,6 +399,16 @@ def _cases() -> list[Case]:
             return _sse(_completions(kind, n))
 
         cases.append(Case("completions", kind, make_t, chunkagg.CompletionAccumulator))
+    for kind in MESSAGES_KINDS:
+        options = {"max_text_size": 1000} if "past max_text_size" in kind else {}
+
+        def make_m(n: int, kind: str = kind) -> bytes:
+            return _sse(_messages(kind, n))
+
+        def acc_m(options: Obj = options) -> Any:
+            return chunkagg.MessageAccumulator(**options)
+
+        cases.append(Case("messages", kind, make_m, acc_m))
     return cases
 
 
