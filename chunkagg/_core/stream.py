@@ -480,6 +480,10 @@ class StreamAccumulator(Generic[Chunk, Result]):
             # itself says decides. Cut short ("truncated", or a "[DONE]" cut) is an incomplete
             # stream, which retrying may mend; whole but wrong, or malformed, is a bad chunk.
             try:
+                if deeper_than(payload, EVENT_DEPTH):
+                    # What a deeper stack's decoder meets first, whatever else is wrong: never
+                    # "cut short", so the outcome depends on the bytes, not on the stack.
+                    raise RecursionError
                 _any_decoder.decode(payload)
             except DECODE_ERRORS as syntax:
                 if _cut_short(payload, str(syntax)):

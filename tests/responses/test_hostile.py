@@ -451,12 +451,14 @@ def _hostile_stream(rng: random.Random) -> bytes:
     at = rng.randint(1, len(events) - 1)
     events[at:at] = extra
     body = bytearray(_sse(events, event_lines=rng.random() < 0.7))
-    for _ in range(rng.randint(0, 3)):
+    for n in range(rng.randint(0, 3)):
         roll = rng.randrange(5)
         if roll == 0:  # a value nested near or past the decoder's limit
-            depth = rng.choice([MAX_DEPTH - 1, MAX_DEPTH + 1, 980, 995, 3000])
-            deep = _deep_json(depth)
-            body = bytearray(bytes(body).replace(b'"title":', b'"x":' + deep + b',"title":', 1))
+            depth = rng.choice([MAX_DEPTH - 1, MAX_DEPTH + 1, 300, 600, 980, 995, 3000])
+            # A key of its own: under a key repeated, the decoder would keep only the last
+            # value, and a deep one dropped so is read by no check (docs/limits.md).
+            deep = b'"x%d":' % n + _deep_json(depth) + b',"title":'
+            body = bytearray(bytes(body).replace(b'"title":', deep, 1))
         elif roll == 1:  # a hostile annotation_index
             value = rng.choice([b"-1", b"1e9", b"1024", b'"0"', b"null", b"2.5", b"[]"])
             body = bytearray(
@@ -515,3 +517,19 @@ def test_an_error_event_nested_too_deep_is_the_same_error_at_any_stack_depth() -
                 assert '{"type":"error"' in errors[0][1]  # the text, not the facts
             else:
                 assert f"nested deeper than {MAX_DEPTH} levels" in errors[0][1]
+
+
+def test_a_stream_cut_inside_an_event_nested_too_deep_is_the_same_error_at_any_depth() -> None:
+    # A last event cut short is an incomplete stream, unless it is nested too deep: which of
+    # the two a decoder finds first depends on the stack, so the bytes decide, for the same
+    # ChunkError from any stack.
+    events = _annotated([0], terminal=False)
+    for depth in (MAX_DEPTH + 10, 600, 990):
+        tail = b'data: {"type":"response.in_progress","x":' + _deep_json(depth)
+        for cut in (len(tail), len(tail) - depth // 2):
+            data = _sse(events) + tail[:cut]
+            outcomes = [_run(data, "whole", frames)[:2] for frames in (0, 300, 600)]
+            assert outcomes[0] == outcomes[1] == outcomes[2], (depth, cut, outcomes)
+            errors = outcomes[0][0]
+            assert [(e[0], e[2]) for e in errors] == [("ChunkError", len(events) + 1)]
+            assert f"nested deeper than {MAX_DEPTH} levels" in errors[0][1]
