@@ -8,8 +8,6 @@ over as one ``EventRun``.
 
 from __future__ import annotations
 
-from itertools import repeat
-
 from .framing import EventRun
 
 __all__ = ["split_events"]
@@ -57,25 +55,26 @@ def _same_name(region: bytes, offset: int, limit: int) -> EventRun | None:
 
 
 def _two_lines(region: bytes, offset: int, limit: int) -> EventRun | None:
-    """A region of two-line events with different names, in two passes of C over the
-    payloads' bytes (a replace, a split). Once every "\ndata: {" is cut to "\n{", n such
-    events are 3n + 1 lines: a name line, a payload line and a blank line each, then the empty
-    rest after the last."""
-    body = region.replace(b"\ndata: {", b"\n{")
-    lines = body.split(b"\n")
+    """A region of two-line events with different names: n such events are 3n + 1 lines (a
+    name line, a data line and a blank line each, then the empty rest after the last). One
+    split on line feeds, then a count over the names joined and one over the data lines joined
+    prove the shape: no line holds a line feed, so each joined line adds one match at most. A
+    replace of every "\ndata: {" and a check of each payload's last byte, as this did before,
+    took 1.3x the instructions, a loop with a ``partition`` per event 2.3x (callgrind, a stream
+    of short blocks)."""
+    lines = region.split(b"\n")
     n, rest = divmod(len(lines) - 1, 3)
     if not n or rest or any(lines[2::3]):
         return None
     names = lines[0:-1:3]
-    payloads = lines[1::3]
-    # n lines were "data: {" lines (each cut removed 6 bytes) and none of them is a name or a
-    # blank line: so they are the payload lines.
+    datas = lines[1::3]
     if (
-        len(region) - len(body) == 6 * n
-        and (b"\n" + b"\n".join(names)).count(b"\nevent: ") == n
-        and b"event: error" not in names
-        and all(map(bytes.endswith, payloads, repeat(b"}")))
-        and max(map(len, payloads)) <= limit
+        (b"\n" + b"\n".join(names)).count(b"\nevent: ") != n
+        or b"event: error" in names
+        or (b"\n" + b"\n".join(datas)).count(b"\ndata: ") != n
     ):
-        return EventRun(payloads, names, offset, _OVERHEAD)
-    return None
+        return None
+    payloads = [data[6:] for data in datas]
+    if len(region) > limit and max(map(len, payloads)) > limit:
+        return None
+    return EventRun(payloads, names, offset, _OVERHEAD)
