@@ -3,7 +3,7 @@
 Owns ``typed`` (a ``dict`` as an output Struct, the keys it does not declare in ``extra`` and in
 place, or the ``dict`` itself when it does not fit), ``typed_top`` (the same for a result's top
 level, which is always its Struct), ``fields_of`` and ``overlay`` (a list as a server announced
-it, with the entries built since at their index). The Responses API and the
+it, with the entries built since at their index) and ``join_fragments``. The Responses API and the
 Anthropic Messages API merge into plain JSON, as sent, and type the result only when it is
 built. Must not know any format's Structs.
 """
@@ -18,7 +18,7 @@ import msgspec
 
 from .schema import build_output, declarable
 
-__all__ = ["fields_of", "overlay", "typed", "typed_top"]
+__all__ = ["fields_of", "join_fragments", "overlay", "typed", "typed_top"]
 
 
 @functools.cache
@@ -65,6 +65,16 @@ def _split(cls: type, value: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     for key, item in value.items():
         (known if key in keys else extra)[key] = item
     return known, extra
+
+
+def join_fragments(frags: list[str]) -> str:
+    """The fragments of a streamed string, joined once and kept joined: snapshots during a
+    stream never join old fragments again."""
+    if len(frags) == 1:
+        return frags[0]
+    text = "".join(frags)
+    frags[:] = [text] if text else []
+    return text
 
 
 def overlay(listed: Any, built: Mapping[int, Any]) -> list[Any]:

@@ -40,7 +40,7 @@ import orjson
 
 from .._core.events import PartialParse, load_partial
 from .._core.limits import MAX_DEPTH, check_depth, deeper_than
-from .._core.output import overlay
+from .._core.output import join_fragments, overlay
 from .._core.rules import copy
 from .._errors import ChunkError, LimitExceededError, StreamError
 from .events import (
@@ -105,7 +105,7 @@ class BlockState:
         self.value[key] = value
 
     def input_text(self) -> str:
-        return _join(self.json) if self.json is not None else ""
+        return join_fragments(self.json) if self.json is not None else ""
 
     def build(self) -> dict[str, Any]:
         """The block as built so far (sharing values with the state: read, or copy)."""
@@ -114,11 +114,11 @@ class BlockState:
         block = dict(self.value)
         if self.strings is not None:
             for key, frags in self.strings.items():
-                block[key] = _join(frags)
+                block[key] = join_fragments(frags)
         if self.citations is not None:
             block["citations"] = self.citations
         if self.json is not None:
-            text = _join(self.json)
+            text = join_fragments(self.json)
             if not text.strip():
                 block["input"] = {}
             elif deeper_than(text.encode(), MAX_DEPTH):
@@ -134,15 +134,6 @@ class BlockState:
                     block["input"] = _partial(text)
                     block["partial_json"] = text
         return block
-
-
-def _join(frags: list[str]) -> str:
-    # Joined once, and kept joined: snapshots during a stream never re-join old fragments.
-    if len(frags) == 1:
-        return frags[0]
-    text = "".join(frags)
-    frags[:] = [text] if text else []
-    return text
 
 
 def _partial(text: str) -> Any:

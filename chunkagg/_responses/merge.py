@@ -61,9 +61,9 @@ from .state import (
     ItemState,
     PartField,
     PartState,
+    built,
     join_fragments,
     kind_of,
-    overlay,
 )
 
 __all__ = ["DEFAULT_MAX_ITEMS", "HANDLERS", "LIFECYCLE", "TERMINAL", "ResponseMerger", "hot_safe"]
@@ -285,7 +285,7 @@ class ResponseMerger:
 
     def _built_output(self) -> list[Any]:
         base = self.lifecycle.get("output") if self.lifecycle is not None else None
-        return overlay(base, self.items)
+        return built(base, self.items)
 
     def _heat(
         self, ev: ResponseEvent, frags: list[str], make: _Make | None, tracked: bool = True

@@ -3,7 +3,7 @@ streams into each.
 
 Owns ``ItemState`` (an item as announced or restated, with the overlays streamed since: parts,
 argument fragments) and ``PartState`` (a part as announced, with its text or refusal fragments,
-logprobs and annotations), ``overlay`` (a list as announced with the built entries in place),
+logprobs and annotations), ``built`` (a list as announced with the built entries in place),
 and the tables that say which event streams into what. Must not know bytes, positions or the
 order of events: ``merge`` decides what each event changes.
 """
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from .._core.events import PartialParse
+from .._core.output import join_fragments, overlay
 
 __all__ = [
     "ITEM_DONE",
@@ -24,9 +25,9 @@ __all__ = [
     "ItemState",
     "PartField",
     "PartState",
+    "built",
     "join_fragments",
     "kind_of",
-    "overlay",
 ]
 
 # Where a part lives in its item: a message's (or a reasoning item's) content, or a summary.
@@ -153,31 +154,15 @@ class ItemState:
             for key, frags in self.strings.items():
                 item[key] = join_fragments(frags)
         if self.content is not None:
-            item["content"] = overlay(self.value.get("content"), self.content)
+            item["content"] = built(self.value.get("content"), self.content)
         if self.summary is not None:
-            item["summary"] = overlay(self.value.get("summary"), self.summary)
+            item["summary"] = built(self.value.get("summary"), self.summary)
         return item
 
 
-def join_fragments(frags: list[str]) -> str:
-    # Joined once, and kept joined: snapshots during a stream never re-join old fragments.
-    if len(frags) == 1:
-        return frags[0]
-    text = "".join(frags)
-    frags[:] = [text] if text else []
-    return text
-
-
-def overlay(listed: Any, parts: Mapping[int, PartState | ItemState]) -> list[Any]:
-    """A list as announced, with each built entry at its index (or after the last)."""
-    out = list(listed) if type(listed) is list else []
-    for index in sorted(parts):
-        built = parts[index].build()
-        if index < len(out):
-            out[index] = built
-        else:
-            out.append(built)
-    return out
+def built(listed: Any, states: Mapping[int, PartState | ItemState]) -> list[Any]:
+    """A list as announced, with each state's build at its index (the core's ``overlay``)."""
+    return overlay(listed, {index: state.build() for index, state in states.items()})
 
 
 # What each streamed string goes into: (kind of part or item the event implies, key).
