@@ -22,7 +22,8 @@ import msgspec
 from ._chat import Accumulator, ChatCompletion, ResponseBody2
 from ._completions import CompletionAccumulator, CompletionChunk, TextCompletion
 from ._core.detect import ApiName, api_of
-from ._core.framing import BATCH, BATCH_CRLF, BATCH_NDJSON, DATA, TAIL, Format, Framer
+from ._core.frames import BATCH, BATCH_CRLF, BATCH_NDJSON, DATA, TAIL, Format
+from ._core.framing import Framer
 from ._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, EVENT_DEPTH, deeper_than
 from ._core.schema import DECODE_ERRORS
 from ._core.stream import not_bytes, unwrap

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from .._core.framing import Format
+from .._core.frames import Format
 from .._core.limits import (
     DEFAULT_MAX_CHOICES,
     DEFAULT_MAX_EVENT_SIZE,

@@ -29,131 +29,27 @@ parse (``reread_as_lines``): NDJSON whose first line is bad loses nothing valid 
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
 
 from .._errors import ChunkAggError, LimitExceededError
-
-__all__ = [
-    "BATCH",
-    "BATCH_CRLF",
-    "BATCH_NDJSON",
-    "BATCH_STEP",
-    "DATA",
-    "DONE",
-    "ERROR",
-    "FAULT",
-    "MAX_RETRY",
-    "RUN",
-    "SKIP",
-    "TAIL",
-    "EventRun",
-    "EventSplitter",
-    "Format",
-    "Frame",
-    "FrameKind",
-    "Framer",
-    "classify",
-]
-
-Format = Literal["auto", "sse", "ndjson", "json"]
-
-
-class FrameKind(enum.IntEnum):
-    """What a frame holds. Ordered so that one comparison routes a frame: every kind from
-    ``BATCH`` on is a run of several events in one frame (``kind >= BATCH``)."""
-
-    #: One event's JSON payload (bytes).
-    DATA = 0
-    #: ``data: [DONE]``.
-    DONE = 1
-    #: The data of an ``event: error`` event: the server's error, raised as ``StreamError``.
-    ERROR = 2
-    #: A fault of the stream itself (an event too large); its exception waits in ``faults``.
-    FAULT = 3
-    #: The data of a last event that the stream ended without closing: a payload that does not
-    #: parse there is an incomplete stream rather than a bad chunk.
-    TAIL = 4
-    #: Only a ``classify`` result, never a frame: empty data, or a keep-alive wrapped as data.
-    SKIP = 5
-    #: A run of complete LF events that are each a single ``data: `` line; the payload is the
-    #: list of their data, and event ``i`` spans ``len(data) + BATCH_STEP[kind]`` bytes.
-    BATCH = 6
-    #: The same for CRLF events.
-    BATCH_CRLF = 7
-    #: The same for complete NDJSON lines (blank ones included: they decode to nothing).
-    BATCH_NDJSON = 8
-    #: A run of events of a shape a format frames itself (an ``EventSplitter``): an ``EventRun``.
-    RUN = 9
-
-
-# Module-level names: the hot paths read a global, not a class attribute.
-DATA, DONE, ERROR, FAULT, TAIL, SKIP = (
-    FrameKind.DATA,
-    FrameKind.DONE,
-    FrameKind.ERROR,
-    FrameKind.FAULT,
-    FrameKind.TAIL,
-    FrameKind.SKIP,
+from .frames import (
+    BATCH,
+    BATCH_CRLF,
+    BATCH_NDJSON,
+    DATA,
+    DONE,
+    ERROR,
+    FAULT,
+    RUN,
+    SKIP,
+    TAIL,
+    EventSplitter,
+    Format,
+    Frame,
+    kind_of,
 )
-BATCH, BATCH_CRLF, BATCH_NDJSON, RUN = (
-    FrameKind.BATCH,
-    FrameKind.BATCH_CRLF,
-    FrameKind.BATCH_NDJSON,
-    FrameKind.RUN,
-)
-BATCH_STEP: dict[int, int] = {
-    BATCH: len(b"data: \n\n"),
-    BATCH_CRLF: len(b"data: \r\n\r\n"),
-    BATCH_NDJSON: 1,
-}
-# (kind, stream offset of the event, payload): bytes for every kind but the runs'.
-Frame = tuple[int, int, Any]
 
-
-class EventRun:
-    """A run of complete events a format framed itself: each is a head (its lines before the
-    payload, without the line ending), the payload, and ``overhead`` bytes of line endings and
-    field names between and after them. ``first`` is where to start: a run resumed after a bad
-    event is never copied. Offsets are computed only for a fault."""
-
-    __slots__ = ("first", "heads", "offset", "overhead", "payloads")
-
-    def __init__(
-        self,
-        payloads: Sequence[bytes],
-        heads: Sequence[bytes],
-        offset: int,
-        overhead: int,
-        first: int = 0,
-    ) -> None:
-        self.payloads = payloads
-        self.heads = heads
-        self.offset = offset
-        self.overhead = overhead
-        self.first = first
-
-    def span(self, k: int) -> int:
-        """How many bytes of the stream event ``k`` takes."""
-        return len(self.heads[k]) + len(self.payloads[k]) + self.overhead
-
-    def start(self, k: int) -> int:
-        """Where event ``k`` starts in the stream."""
-        return self.offset + sum(self.span(j) for j in range(self.first, k))
-
-    def rest(self, k: int) -> EventRun:
-        """The events after event ``k``, which starts at ``self.start(k)``."""
-        after = self.start(k) + self.span(k)
-        return EventRun(self.payloads, self.heads, after, self.overhead, k + 1)
-
-
-#: A format's own framing of a region of complete LF events (each ends with a blank line):
-#: ``split(region, offset, max_event_size)`` returns the ``EventRun`` of the whole region when
-#: every event in it has the shape the format frames, else ``None`` (the framer's line path
-#: takes it then). It must give the same payloads, offsets and faults as the line path.
-EventSplitter = Callable[[bytes, int, int], EventRun | None]
+__all__ = ["MAX_RETRY", "Framer"]
 
 # Framer modes: before the first line ending (which decides the format and the line ending), SSE
 # on the fast path for LF or for CRLF streams, SSE on the line path, NDJSON, or one JSON document
@@ -164,7 +60,6 @@ _START, _FAST, _FAST_CRLF, _LINES, _NDJSON, _DOCUMENT = 0, 1, 2, 3, 4, 5
 MAX_RETRY = 10**12
 
 _BOM = b"\xef\xbb\xbf"
-_DONE = b"[DONE]"
 _EOL = re.compile(rb"[\r\n]")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _WHITESPACE = b" \t\r\n"
@@ -186,17 +81,6 @@ def _crlf_only(buf: bytearray, start: int) -> bool:
     return buf.count(b"\n", start) == pairs + joined and buf.count(b"\r", start) == pairs + (
         buf[-1:] == b"\r"
     )
-
-
-def classify(payload: bytes) -> int:
-    """The kind of one event's data: ``DATA`` (JSON to decode), ``DONE``, or ``SKIP``."""
-    return _kind(payload.strip(_WHITESPACE))
-
-
-def _kind(body: bytes) -> int:
-    if not body or body[:1] == b":":
-        return SKIP  # empty data, or "data: : keepalive" (a comment wrapped as data)
-    return DONE if body == _DONE else DATA
 
 
 class Framer:
@@ -799,7 +683,7 @@ class Framer:
     def _emit(self, payload: bytes, event_type: bytes, offset: int, tail: bool = False) -> None:
         """Classify one event's data: JSON chunk, ``[DONE]``, keep-alive, or in-band error."""
         body = payload.strip(_WHITESPACE)
-        kind = _kind(body)
+        kind = kind_of(body)
         if kind == SKIP:
             return
         if event_type == b"error":

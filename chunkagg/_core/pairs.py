@@ -8,7 +8,7 @@ over as one ``EventRun``.
 
 from __future__ import annotations
 
-from .framing import EventRun
+from .frames import EventRun
 
 __all__ = ["split_events"]
 

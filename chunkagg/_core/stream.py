@@ -26,7 +26,7 @@ from .._errors import (
     IncompleteStreamError,
     StreamError,
 )
-from .framing import (
+from .frames import (
     BATCH,
     BATCH_STEP,
     DATA,
@@ -37,9 +37,9 @@ from .framing import (
     EventRun,
     EventSplitter,
     Format,
-    Framer,
     classify,
 )
+from .framing import Framer
 from .limits import EVENT_DEPTH, check_limits, deeper_than
 from .models import ErrorObject
 from .schema import DECODE_ERRORS, ChunkDecoder

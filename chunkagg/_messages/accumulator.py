@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._core.framing import DONE, SKIP, EventRun, Format, classify
+from .._core.frames import DONE, SKIP, EventRun, Format, classify
 from .._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, check_limits
 from .._core.pairs import split_events
 from .._core.schema import DECODE_ERRORS, ChunkDecoder, dump_model

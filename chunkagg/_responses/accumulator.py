@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from .._core.framing import DONE, SKIP, EventRun, Format, classify
+from .._core.frames import DONE, SKIP, EventRun, Format, classify
 from .._core.limits import (
     DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_TEXT_SIZE,
