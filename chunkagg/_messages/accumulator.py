@@ -21,7 +21,7 @@ from .._core.stream import StreamAccumulator
 from .._errors import ChunkAggError
 from .events import MessageUpdate
 from .merge import DEFAULT_MAX_BLOCKS, MessageMerger
-from .models import AnthropicMessage, MessageEvent
+from .models import AnthropicMessage, MessageDelta, MessageEvent
 
 __all__ = ["MessageAccumulator", "decode_message_event"]
 
@@ -197,7 +197,7 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
                 if (
                     hot is not None
                     and event.index == at
-                    and delta is not None
+                    and type(delta) is MessageDelta
                     and delta.type == dtype
                     and event.type == "content_block_delta"
                     and room >= 0

@@ -20,7 +20,8 @@ The rules, by Anthropic's documented streaming semantics:
   ``partial_json``; JSON nested deeper than ``MAX_DEPTH`` is not parsed: ``{}``, and the text
   in ``partial_json``);
 - a delta of another type (``compaction_delta``, those not yet invented) sets each of its fields
-  but ``type`` on its block, the last non-null value winning;
+  but ``type`` on its block, the last non-null value winning; so does a delta of a known type
+  for its fields other than the one its type merges (a key of a newer API beside a text);
 - ``message_delta``: each non-null key of its ``delta`` set on the message; each non-null key of
   its ``usage`` replaces the message's (the counts are cumulative, never summed), keys only
   ``message_start`` had stay; its other keys (``context_management``...) set on the message;
@@ -53,7 +54,7 @@ from .events import (
     MessageThinkingDelta,
     MessageUpdate,
 )
-from .models import AnthropicMessage, MessageEvent
+from .models import AnthropicMessage, MessageDelta, MessageEvent
 from .output import typed_block, typed_message
 
 __all__ = ["DEFAULT_MAX_BLOCKS", "BlockState", "MessageMerger"]
@@ -68,6 +69,8 @@ _STRINGS = {
     "thinking_delta": "thinking",
     "signature_delta": "signature",
 }
+# The field each delta type merges by a rule of its own; its other fields are set on the block.
+_MERGED = {**_STRINGS, "input_json_delta": "partial_json", "citations_delta": "citation"}
 
 
 class BlockState:
@@ -210,7 +213,7 @@ class MessageMerger:
             if (
                 ev.type == "content_block_delta"
                 and ev.index == hot[0]
-                and delta is not None
+                and type(delta) is MessageDelta
                 and delta.type == hot[1]
             ):
                 value = getattr(delta, hot[2])
@@ -330,6 +333,14 @@ class MessageMerger:
             raise ChunkError(f"{ev.type} without a delta")
         kind = delta.type
         field = _STRINGS.get(kind) if type(kind) is str else None
+        merged = _MERGED.get(kind) if type(kind) is str else None
+        # The delta's other fields (keys of a newer API beside its text, say): set on the block,
+        # as an unknown delta's are. A delta that has any never takes the short way.
+        rest = {
+            key: value
+            for key, value in msgspec.to_builtins(delta).items()
+            if key != "type" and key != merged and value is not None
+        }
         if field is not None:
             value = getattr(delta, field)
             if type(value) is not str:
@@ -339,7 +350,8 @@ class MessageMerger:
             frags = block.fragments(field)
             frags.append(value)
             self.room -= len(value)
-            self.hot = (index, kind, field, frags)  # type: ignore[assignment]
+            if not rest and type(delta) is MessageDelta:
+                self.hot = (index, kind, field, frags)  # type: ignore[assignment]
             if self.events is not None and value:
                 self._live_string(index, kind, value)  # type: ignore[arg-type]
         elif kind == "input_json_delta":
@@ -352,7 +364,8 @@ class MessageMerger:
                 block.json = []
             block.json.append(value)
             self.room -= len(value)
-            self.hot = (index, kind, "partial_json", block.json)
+            if not rest and type(delta) is MessageDelta:
+                self.hot = (index, kind, "partial_json", block.json)
             if self.events is not None and value:
                 self._live_string(index, kind, value)
         elif kind == "citations_delta":
@@ -371,11 +384,8 @@ class MessageMerger:
             self.room -= 1
             if self.events is not None:
                 self.events.append(MessageCitationAdded(index=index, citation=copy(kept)))
-        else:
-            fields = {k: v for k, v in msgspec.to_builtins(delta).items() if k != "type"}
-            for key, value in fields.items():
-                if value is not None:
-                    block.set(key, copy(value))
+        for key, value in rest.items():
+            block.set(key, copy(value))
 
     def _live_string(self, index: int, kind: str, value: str) -> None:
         events = self.events

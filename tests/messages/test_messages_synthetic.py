@@ -294,3 +294,48 @@ def test_the_cli_reads_a_messages_stream(
         else:
             assert status == 0, (argv, captured.err)
             assert json.loads(captured.out) == expected(name), argv
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
+def test_a_key_beside_a_known_deltas_field_is_set_on_its_block(split: Split) -> None:
+    """A key no delta type declares, on a delta of a known type (a newer API's beside a text,
+    a thinking or an input fragment), is set on its block by the rule of unknown deltas, the
+    last non-null winning; the fragments before and after it still join (docs/limits.md and
+    the merge's header: nothing a server sent vanishes)."""
+
+    def delta(index: int, body: dict[str, object]) -> dict[str, object]:
+        return {"type": "content_block_delta", "index": index, "delta": body}
+
+    text = "text_delta"
+    events: list[dict[str, object]] = [
+        {
+            "type": "message_start",
+            "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
+        },
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        delta(0, {"type": text, "text": "a"}),
+        delta(0, {"type": text, "text": "b", "x_mark": 1}),
+        delta(0, {"type": text, "text": "c"}),
+        delta(0, {"type": text, "text": "d", "x_mark": 2}),
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}},
+        },
+        delta(1, {"type": "input_json_delta", "partial_json": '{"a":'}),
+        delta(1, {"type": "input_json_delta", "partial_json": "1}", "x_frag": "z"}),
+        {"type": "content_block_stop", "index": 1},
+        {"type": "message_stop"},
+    ]
+    data = b"".join(
+        b"event: " + str(e["type"]).encode() + b"\ndata: " + json.dumps(e).encode() + b"\n\n"
+        for e in events
+    )
+    acc = MessageAccumulator()
+    for piece in split_feeds(data, split):
+        acc.feed(piece)
+    assert acc.finalize().to_dict()["content"] == [
+        {"type": "text", "text": "abcd", "x_mark": 2},
+        {"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}, "x_frag": "z"},
+    ]
