@@ -9,7 +9,7 @@ Owns ``Accumulator`` (its options, and the decoder and merge state it hands the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from .._core.frames import Format
 from .._core.limits import (
@@ -18,6 +18,7 @@ from .._core.limits import (
     DEFAULT_MAX_TEXT_SIZE,
     check_limits,
 )
+from .._core.parsed import Structured
 from .._core.rules import Rule, check_rules
 from .._core.schema import ChunkDecoder
 from .._core.stream import StreamAccumulator
@@ -82,6 +83,8 @@ class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
         track: bool = False,
         rules: Mapping[str, Rule] | None = None,
+        response_format: Any = None,
+        tools: Mapping[str, Any] | None = None,
     ) -> None:
         """Create an accumulator for one stream.
 
@@ -102,6 +105,14 @@ class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
                 concatenated, lists extended, objects merged key by key), ``"last"`` (last
                 non-null value), ``"first"`` (first non-empty value) or ``"merge"`` (an object's
                 keys, later non-null wins).
+            response_format: the type the content is JSON of (a msgspec Struct, a dataclass, a
+                TypedDict, a pydantic model...): each message gets ``parsed``, the content as
+                that type, and ``parse_error``; with ``track=True``, ``ContentDelta.parsed`` is
+                the value so far and ``ElementParsed`` reports each array element as it
+                completes. See ``docs/structured.md``.
+            tools: function name to the type of its arguments: each call of such a function
+                gets ``function.parsed_arguments`` and ``function.parse_error``; with
+                ``track=True``, ``ToolCallArgumentsDelta.parsed`` is the value so far.
 
         Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
         dropped and the stream goes on.
@@ -116,6 +127,7 @@ class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
         self._merger = (
             TrackingMerger(*limits, rules=rules) if track else Merger(*limits, rules=rules)
         )
+        self._merger.structured = Structured.of(response_format, tools)
 
     def take_events(self) -> list[Event]:
         """Return the live-UI events derived since the last call, oldest first, and forget them.

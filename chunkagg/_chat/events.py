@@ -24,6 +24,7 @@ from .._core.events import (
     parse_whole,
 )
 from .._core.models import detach
+from .._core.parsed import Live, live_value
 from .._core.rules import Rule
 from .extensions import Shape
 from .merge import Merger
@@ -143,7 +144,7 @@ Event = (
 class TrackingMerger(Merger):
     """A ``Merger`` that also records an ``Event`` for everything each chunk changed."""
 
-    __slots__ = ("_parse", "_partial", "_sources")
+    __slots__ = ("_lives", "_parse", "_partial", "_sources")
 
     events: list[Event]
 
@@ -160,6 +161,8 @@ class TrackingMerger(Merger):
         self._parse: dict[ToolCallState, PartialParse] = {}
         self._partial = load_partial()
         self._sources: dict[str, Any] | None = None  # the citations last reported, by field
+        # Live scans of structured values: a choice's content by index, a call's arguments.
+        self._lives: dict[int | ToolCallState, Live] = {}
 
     def add(self, chunk: ResponseBody2, shape: Shape | None) -> None:
         before = self.usage
@@ -202,7 +205,10 @@ class TrackingMerger(Merger):
             content = d.content
             if content:
                 if isinstance(content, str):
-                    events.append(ContentDelta(choice=i, delta=content))
+                    if self.structured is not None and self.structured.content is not None:
+                        self._content(i, content)
+                    else:
+                        events.append(ContentDelta(choice=i, delta=content))
                 else:
                     self._parts(i, content)
             if d.refusal:
@@ -230,14 +236,21 @@ class TrackingMerger(Merger):
                 for tc, call in zip(d.tool_calls, targets, strict=True):
                     fragment = tc.function.arguments if tc.function is not None else None
                     if fragment:
+                        live = self._typed(call, fragment)
                         events.append(
                             ToolCallArgumentsDelta(
                                 choice=i,
                                 call=call.seq,
                                 delta=fragment,
-                                parsed=self._grow(call, len(fragment)),
+                                parsed=(
+                                    self._grow(call, len(fragment))
+                                    if live is None
+                                    else live.scan.value
+                                ),
                             )
                         )
+                        if live is not None:
+                            live.elements(events, choice=i, call=call.seq)
         if ch.finish_reason:
             for call in st.calls or ():
                 self._done(i, call)
@@ -250,7 +263,10 @@ class TrackingMerger(Merger):
             if not isinstance(part, dict):
                 continue
             if part.get("type") == "text" and isinstance(part.get("text"), str) and part["text"]:
-                self.events.append(ContentDelta(choice=choice, delta=part["text"]))
+                if self.structured is not None and self.structured.content is not None:
+                    self._content(choice, part["text"])
+                else:
+                    self.events.append(ContentDelta(choice=choice, delta=part["text"]))
             elif part.get("type") == "thinking":
                 inner = part.get("thinking")
                 for item in inner if isinstance(inner, list) else ({"text": inner},):
@@ -273,6 +289,35 @@ class TrackingMerger(Merger):
         if isinstance(annotations, list):
             for annotation in annotations:
                 events.append(AnnotationAdded(choice=choice, annotation=annotation))
+
+    def _content(self, choice: int, text: str) -> None:
+        """A content fragment of a choice whose content has a type: scanned, then reported."""
+        structured = self.structured
+        assert structured is not None and structured.content is not None
+        live = self._lives.get(choice)
+        if live is None:
+            live = self._lives[choice] = Live(structured.content)
+        self.events.append(ContentDelta(choice=choice, delta=text, parsed=live.feed(text)))
+        live.elements(self.events, choice=choice)
+
+    def _typed(self, call: ToolCallState, fragment: str) -> Live | None:
+        """The live scan of a call whose function ``tools=`` names, fed ``fragment`` (or, when
+        the name came late, everything so far); ``None`` for any other call."""
+        live = self._lives.get(call)
+        if live is not None:
+            live.feed(fragment)
+            return live
+        structured = self.structured
+        if structured is None or not structured.tools or call.name is None:
+            return None
+        target = structured.tools.get(call.name)
+        if target is None:
+            return None
+        live = self._lives[call] = Live(target, "".join(call.args))
+        return live
+
+    def live(self, choice: int, call: ToolCallState | None) -> Any:
+        return live_value(self._lives.get(choice if call is None else call))
 
     def _grow(self, call: ToolCallState, grown: int) -> Any:
         state = self._parse.get(call)

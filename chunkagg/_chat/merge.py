@@ -34,11 +34,13 @@ from msgspec import UNSET
 
 from .._core.limits import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, check_depth
 from .._core.models import detach
+from .._core.parsed import Structured, set_side
 from .._core.rules import Rule, append, has_value
 from .._core.rules import build as build_fields
 from .._core.rules import merge as merge_fields
 from .._core.schema import ChunkDecoder, build_output
 from .._core.stream import stream_error
+from .._core.targets import Target
 from .._errors import ChunkError, LimitExceededError
 from .extensions import ChoiceExt, Shape, planner, shape_of
 from .models import (
@@ -116,6 +118,7 @@ class Merger:
         "planner",
         "service_tier",
         "shapes",
+        "structured",
         "system_fingerprint",
         "text_size",
         "top",
@@ -148,6 +151,7 @@ class Merger:
         self.service_tier: str | None = None
         self.usage: Usage | None = None
         self.top: dict[str, Any] | None = None  # chunk-level extensions and unknown keys
+        self.structured: Structured | None = None  # the caller's types (response_format=...)
 
     def shape(self, root: type[ResponseBody2]) -> Shape | None:
         """What the merge reads beyond the declared fields in chunks of class ``root``: ``None``
@@ -471,7 +475,7 @@ class Merger:
         if self.top is not None:
             known, extra = build_fields(self.top, _TOP_FIELDS)
         usage = _groq_usage(known.get("x_groq")) if self.usage is None else detach(self.usage)
-        return build_output(
+        completion: ChatCompletion = build_output(
             ChatCompletion,
             extra,
             id=self.id,
@@ -484,6 +488,40 @@ class Merger:
             service_tier=self.service_tier,
             **known,
         )
+        if self.structured is not None:
+            self._attach_parsed(completion, self.structured)
+        return completion
+
+    def _attach_parsed(self, completion: ChatCompletion, structured: Structured) -> None:
+        """Hang the caller's types on the built messages and calls (``parsed``...)."""
+        content, tools = structured.content, structured.tools
+        for choice in completion.choices:
+            message = choice.message
+            finish = choice.finish_reason
+            if content is not None:
+                value, failure = content.result(
+                    message.content, finish, message.refusal, self.live(choice.index, None)
+                )
+                set_side(message, value, failure, "parsed")
+            if not tools:
+                continue
+            st = self.choices[choice.index]
+            for call, state in zip(message.tool_calls or (), st.ordered_calls(), strict=True):
+                _parse_call(tools, call.function, finish, self.live(choice.index, state))
+            if message.function_call is not None:
+                _parse_call(tools, message.function_call, finish, UNSET)
+
+    def live(self, choice: int, call: ToolCallState | None) -> Any:
+        """The value a live scan converted for a choice's content or a call's arguments:
+        ``UNSET`` here (``TrackingMerger`` scans)."""
+        return UNSET
+
+
+def _parse_call(tools: Mapping[str, Target], function: Any, finish: str | None, live: Any) -> None:
+    target = tools.get(function.name) if function.name else None
+    if target is not None:
+        value, failure = target.result(function.arguments, finish, None, live)
+        set_side(function, value, failure, "parsed_arguments")
 
 
 _TEXT_PART = frozenset(("type", "text"))

@@ -38,6 +38,7 @@ from .._core.models import (
     _Output,
     _Wire,
 )
+from .._core.parsed import side_value
 
 __all__ = [
     "Audio",
@@ -346,11 +347,22 @@ class ResponseBody2(_Wire, frozen=True, omit_defaults=False):
 ChatCompletionChunk = ResponseBody2
 
 
-class FunctionCall(_Output, kw_only=True):
-    """A merged function call: its name and its whole arguments text."""
+class FunctionCall(_Output, kw_only=True, dict=True, gc=True):
+    """A merged function call: its name and its whole arguments text.
+
+    With ``Accumulator(tools={name: T})``, a call of a function named there has
+    ``parsed_arguments`` (its arguments as a ``T``, or ``None``) and ``parse_error`` (a
+    ``ParseFailure`` saying why it is ``None``); neither is a field: ``to_dict()``,
+    ``to_json()`` and ``==`` are the server's object.
+    """
 
     name: str | None = None
     arguments: str
+
+    parsed_arguments = side_value(
+        "parsed_arguments", "The arguments as the type ``tools=`` names for this function."
+    )
+    parse_error = side_value("parse_error", "Why ``parsed_arguments`` is ``None``, if it is.")
 
 
 class ToolCall(_Output, kw_only=True):
@@ -372,11 +384,15 @@ class Audio(_Output):
     transcript: str | None = None
 
 
-class Message(_Output, kw_only=True):
+class Message(_Output, kw_only=True, dict=True, gc=True):
     """The merged assistant message of one choice.
 
     ``content_parts`` holds, in order, the typed content parts whose whole meaning ``content``
     and ``reasoning`` cannot hold (a Mistral ``reference`` part, say).
+
+    With ``Accumulator(response_format=T)``: ``parsed`` (the content as a ``T``, or ``None``)
+    and ``parse_error`` (a ``ParseFailure`` saying why it is ``None``); neither is a field:
+    ``to_dict()``, ``to_json()`` and ``==`` are the server's object.
     """
 
     role: str
@@ -395,6 +411,9 @@ class Message(_Output, kw_only=True):
     executed_tools: list[Any] | None = None
     channel: str | None = None
     content_parts: list[Any] | None = None
+
+    parsed = side_value("parsed", "The content as the ``response_format=`` type.")
+    parse_error = side_value("parse_error", "Why ``parsed`` is ``None``, if it is.")
 
 
 class Choice(_Output, kw_only=True):

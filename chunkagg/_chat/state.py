@@ -204,15 +204,19 @@ class ChoiceState:
             copy.last_call = None if self.last_call is None else twins[self.last_call]
         return copy
 
+    def ordered_calls(self) -> list[ToolCallState]:
+        """The tool calls in the order the message lists them: by index, then unindexed ones
+        by appearance."""
+        return sorted(
+            self.calls or (),
+            key=lambda t: (0, t.index, t.seq) if t.index is not None else (1, 0, t.seq),
+        )
+
     def build(self) -> Choice:
         ext = self.ext
         calls = None
         if self.calls:
-            ordered = sorted(
-                self.calls,
-                key=lambda t: (0, t.index, t.seq) if t.index is not None else (1, 0, t.seq),
-            )
-            calls = [t.build() for t in ordered]
+            calls = [t.build() for t in self.ordered_calls()]
         audio = None
         if self.has_audio:
             data = base64.b64encode(b"".join(self.audio_data)).decode() if self.audio_data else None

@@ -18,12 +18,14 @@ from typing import Any
 
 import msgspec
 import orjson
+from msgspec import UNSET
 
 from .models import Usage
 
 __all__ = [
     "ChoiceFinished",
     "ContentDelta",
+    "ElementParsed",
     "PartialParse",
     "UsageReceived",
     "load_partial",
@@ -36,10 +38,39 @@ class _Event(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
 
 class ContentDelta(_Event, frozen=True):
-    """A content fragment of choice ``choice``."""
+    """A content fragment of choice ``choice``.
+
+    ``parsed`` (with ``response_format=``): the content's value so far, typed as the format's
+    type where it can be; see ``docs/structured.md``. It is one live object, updated in place
+    as the content grows (copy it to keep a snapshot); ``UNSET`` without ``response_format=``
+    or before the value starts.
+    """
 
     choice: int
     delta: str
+    parsed: Any = UNSET
+
+
+class ElementParsed(_Event, frozen=True):
+    """An element of an array inside a structured value is complete (``track=True`` with
+    ``response_format=`` or ``tools=``): each element once, in order.
+
+    ``path`` is the array's JSON path in the value (``$.steps``), ``index`` the element's place
+    in it; ``value`` is the element as its type, converted once, or, when it does not validate,
+    as plain JSON with ``error`` saying why (the element is never dropped, its neighbours never
+    shift). Where the value is: ``choice`` (chat and legacy completions; with ``call``, the
+    number of a tool call in the choice, for its arguments), ``output_index`` (the Responses
+    API's output item), ``block`` (a Messages content block).
+    """
+
+    path: str
+    index: int
+    value: Any
+    error: str | None = None
+    choice: int | None = None
+    call: int | None = None
+    output_index: int | None = None
+    block: int | None = None
 
 
 class ChoiceFinished(_Event, frozen=True):

@@ -303,7 +303,7 @@ def _subclass(
         frozen=config.frozen,
         omit_defaults=config.omit_defaults,
         forbid_unknown_fields=config.forbid_unknown_fields,
-        gc=False,
+        gc=config.gc,
     )
     derived.__qualname__ = base.__qualname__
     return derived
