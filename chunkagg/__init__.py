@@ -137,6 +137,15 @@ if TYPE_CHECKING:
         Relay,
         RelayResult,
     )
+    from ._request import (
+        anthropic_output_format,
+        anthropic_tool,
+        function_tool,
+        json_schema,
+        response_format,
+        response_function_tool,
+        response_text_format,
+    )
     from ._responses import (
         DEFAULT_MAX_ITEMS,
         Disagreement,
@@ -290,6 +299,15 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "Relay",
         "RelayResult",
     ),
+    "._request": (
+        "anthropic_output_format",
+        "anthropic_tool",
+        "function_tool",
+        "json_schema",
+        "response_format",
+        "response_function_tool",
+        "response_text_format",
+    ),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -418,8 +436,15 @@ __all__ = [
     "__version__",
     "aaccumulate",
     "accumulate",
+    "anthropic_output_format",
+    "anthropic_tool",
     "decode_chunk",
     "decode_completion_chunk",
     "decode_message_event",
     "detect",
+    "function_tool",
+    "json_schema",
+    "response_format",
+    "response_function_tool",
+    "response_text_format",
 ]
