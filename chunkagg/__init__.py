@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from ._core.events import (
         ChoiceFinished,
         ContentDelta,
+        ElementParsed,
         UsageReceived,
     )
     from ._core.models import (
@@ -103,6 +104,7 @@ if TYPE_CHECKING:
         StreamAccumulator,
         SupportsAccumulate,
     )
+    from ._core.targets import ParseFailure
     from ._helpers import (
         AsyncChunkStream,
         ChunkStream,
@@ -271,8 +273,10 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "._core.events": (
         "ChoiceFinished",
         "ContentDelta",
+        "ElementParsed",
         "UsageReceived",
     ),
+    "._core.targets": ("ParseFailure",),
     "._core.models": (
         "CompletionTokensDetails",
         "ErrorObject",
@@ -363,6 +367,7 @@ __all__ = [
     "ContentDelta",
     "Delta",
     "Disagreement",
+    "ElementParsed",
     "EmptyStreamError",
     "ErrorObject",
     "Event",
@@ -390,6 +395,7 @@ __all__ = [
     "OutputReasoningDelta",
     "OutputRefusalDelta",
     "OutputTextDelta",
+    "ParseFailure",
     "PromptTokensDetails",
     "ReasoningDelta",
     "ReasoningDetail",

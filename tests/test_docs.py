@@ -23,6 +23,8 @@ import json
 import logging
 import random
 import re
+import sys
+import types
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,6 +291,21 @@ def run_framed_yourself(block: Block, ctx: Context) -> None:
     assert namespace["acc"].finalize().choices[0].message.content == "Hi"
 
 
+def run_structured(block: Block, ctx: Context) -> None:
+    # Self-contained: the block streams its own body and asserts on the result. It declares
+    # types, whose (string) annotations msgspec resolves in their module: give it a real one.
+    module = types.ModuleType("docs_structured_example")
+    module.__dict__.update(ctx.names())
+    sys.modules[module.__name__] = module
+    try:
+        namespace = run_block(block, module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    message = namespace["message"]
+    assert type(message.parsed) is namespace["Recipe"]
+    assert namespace["request"]["response_format"]["json_schema"]["strict"] is True
+
+
 def run_errors(block: Block, ctx: Context) -> None:
     # A fragment: `acc` fed one good chunk, then `data` holding the server's error event.
     acc = chunkagg.Accumulator()
@@ -427,6 +444,10 @@ RUNNERS: dict[tuple[str, str], tuple[Runner, str]] = {
     (f"{USAGE}/live-ui.md", "Live UIs: events and tool arguments as they stream"): (
         run_live_ui,
         TOOLS_FIXTURE,
+    ),
+    (f"{USAGE}/structured.md", "Structured outputs: your type, live and final"): (
+        run_structured,
+        FIXTURE,
     ),
     (f"{USAGE}/framed-yourself.md", "Chunks you framed yourself"): (run_framed_yourself, FIXTURE),
     (f"{USAGE}/relays.md", "Relaying a stream: `Relay`, `AsyncRelay`"): (run_relay, FIXTURE),

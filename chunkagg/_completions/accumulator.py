@@ -9,6 +9,7 @@ Owns ``CompletionAccumulator`` (its options, and the decoder and merge state it 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from .._core.frames import Format
 from .._core.limits import (
@@ -17,6 +18,7 @@ from .._core.limits import (
     DEFAULT_MAX_TEXT_SIZE,
     check_limits,
 )
+from .._core.parsed import Structured
 from .._core.rules import Rule, check_rules
 from .._core.schema import ChunkDecoder
 from .._core.stream import StreamAccumulator
@@ -85,6 +87,7 @@ class CompletionAccumulator(StreamAccumulator[CompletionChunk, TextCompletion]):
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
         track: bool = False,
         rules: Mapping[str, Rule] | None = None,
+        response_format: Any = None,
     ) -> None:
         """Create an accumulator for one stream.
 
@@ -105,6 +108,9 @@ class CompletionAccumulator(StreamAccumulator[CompletionChunk, TextCompletion]):
                 concatenated, lists extended, objects merged key by key), ``"last"`` (last
                 non-null value, the default), ``"first"`` (first non-empty value) or
                 ``"merge"`` (an object's keys, later non-null wins).
+            response_format: the type the text is JSON of (a server's guided JSON): each
+                choice gets ``parsed`` and ``parse_error``; with ``track=True``,
+                ``ContentDelta.parsed`` is the value so far. See ``docs/structured.md``.
 
         Raises:
             ValueError: a limit is not a positive int, ``format`` is unknown, or ``rules`` names
@@ -119,6 +125,7 @@ class CompletionAccumulator(StreamAccumulator[CompletionChunk, TextCompletion]):
         self._decoder = ChunkDecoder(CompletionChunk)
         merger = TrackingCompletionMerger if track else CompletionMerger
         self._merger = merger(max_choices, max_text_size, rules)
+        self._merger.structured = Structured.of(response_format, None)
 
     def take_events(self) -> list[CompletionEvent]:
         """Return the live-UI events derived since the last call, oldest first, and forget them.

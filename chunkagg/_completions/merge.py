@@ -42,6 +42,7 @@ from msgspec import UNSET
 from .._core.events import ChoiceFinished, ContentDelta, UsageReceived
 from .._core.limits import MAX_DEPTH, check_depth
 from .._core.models import Number, Usage, detach
+from .._core.parsed import Live, Structured, live_value, set_side
 from .._core.rules import APPEND, LAST, Entries, Planner, Rule, check_nested, merge, nested
 from .._core.rules import build as build_fields
 from .._core.schema import build_output
@@ -232,6 +233,7 @@ class CompletionMerger:
         "model",
         "planner",
         "plans",
+        "structured",
         "system_fingerprint",
         "text_size",
         "top",
@@ -254,6 +256,7 @@ class CompletionMerger:
         self.system_fingerprint: str | None = None
         self.usage: Usage | None = None
         self.top: dict[str, Any] | None = None  # unknown keys of the chunks
+        self.structured: Structured | None = None  # the caller's type (response_format=)
 
     def shape(self, root: type[CompletionChunk]) -> CompletionPlan | None:
         """What to merge beyond the declared fields in chunks of class ``root``: ``None`` for the
@@ -395,7 +398,7 @@ class CompletionMerger:
     def build(self) -> TextCompletion:
         """Build the completion merged so far; the state is left as it was."""
         extra = build_fields(self.top)[1] if self.top else None
-        return build_output(
+        completion: TextCompletion = build_output(
             TextCompletion,
             extra,
             id=self.id,
@@ -406,6 +409,18 @@ class CompletionMerger:
             usage=None if self.usage is None else detach(self.usage),
             system_fingerprint=self.system_fingerprint,
         )
+        target = None if self.structured is None else self.structured.content
+        if target is not None:
+            for choice in completion.choices:
+                value, failure = target.result(
+                    choice.text, choice.finish_reason, None, self.live(choice.index)
+                )
+                set_side(choice, value, failure, "parsed")
+        return completion
+
+    def live(self, choice: int) -> Any:
+        """What a live scan of a choice's text converted: ``UNSET`` here (tracking scans)."""
+        return UNSET
 
 
 def _check_nesting(chunk: CompletionChunk, levels: tuple[Entries, Entries, Entries]) -> None:
@@ -447,7 +462,7 @@ def _carries(obj: Any, attrs: tuple[str, ...]) -> bool:
 class TrackingCompletionMerger(CompletionMerger):
     """A ``CompletionMerger`` that also records the live-UI events of each chunk."""
 
-    __slots__ = ()
+    __slots__ = ("_lives",)
 
     events: list[CompletionEvent]
 
@@ -456,6 +471,7 @@ class TrackingCompletionMerger(CompletionMerger):
     ) -> None:
         super().__init__(max_choices, max_text_size, rules)
         self.events = []
+        self._lives: dict[int, Live] = {}  # live scans of typed text, by choice
 
     def add(self, chunk: CompletionChunk, plan: CompletionPlan | None) -> None:
         before = self.usage
@@ -471,7 +487,19 @@ class TrackingCompletionMerger(CompletionMerger):
     ) -> int:
         size = super()._apply(st, ch, plan)
         if ch.text:
-            self.events.append(ContentDelta(choice=st.index, delta=ch.text))
+            target = None if self.structured is None else self.structured.content
+            if target is None:
+                self.events.append(ContentDelta(choice=st.index, delta=ch.text))
+            else:
+                live = self._lives.get(st.index)
+                if live is None:
+                    live = self._lives[st.index] = Live(target)
+                parsed = live.feed(ch.text)
+                self.events.append(ContentDelta(choice=st.index, delta=ch.text, parsed=parsed))
+                live.elements(self.events, choice=st.index)
         if ch.finish_reason:
             self.events.append(ChoiceFinished(choice=st.index, finish_reason=ch.finish_reason))
         return size
+
+    def live(self, choice: int) -> Any:
+        return live_value(self._lives.get(choice))

@@ -22,6 +22,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .._core.models import ErrorObject, Number, Usage, _Output, _Wire
+from .._core.parsed import side_value
 
 __all__ = [
     "CompletionChunk",
@@ -95,13 +96,22 @@ class TextLogprobs(_Output, kw_only=True, omit_defaults=False):
     text_offset: list[int] | None = None
 
 
-class TextChoice(_Output, kw_only=True):
-    """One merged choice: its whole text, and how it ended."""
+class TextChoice(_Output, kw_only=True, dict=True, gc=True):
+    """One merged choice: its whole text, and how it ended.
+
+    With ``CompletionAccumulator(response_format=T)`` (a server's guided JSON, vLLM's
+    ``guided_json`` say): ``parsed`` (the text as a ``T``, or ``None``) and ``parse_error`` (a
+    ``ParseFailure`` saying why it is ``None``); neither is a field: ``to_dict()``,
+    ``to_json()`` and ``==`` are the server's object.
+    """
 
     text: str
     index: int
     logprobs: TextLogprobs | None
     finish_reason: str | None
+
+    parsed = side_value("parsed", "The text as the ``response_format=`` type.")
+    parse_error = side_value("parse_error", "Why ``parsed`` is ``None``, if it is.")
 
 
 class TextCompletion(_Output, kw_only=True):
