@@ -471,8 +471,16 @@ class JsonScan:
         fields = variant.fields or {}
         for key, value in old.items():
             field = fields.get(key)
-            if field is not None:
-                setattr(frame.display, field[0], value)
+            if field is None:
+                continue
+            convert = field[1].convert
+            if convert is not None and not isinstance(value, dict | list):
+                # A scalar that came before the tag: its type is known now.
+                try:
+                    value = frame.values[key] = convert(value)
+                except (ValueError, TypeError):
+                    pass  # the variant's conversion reports it, where it closes
+            setattr(frame.display, field[0], value)
         stack = self._stack
         if len(stack) == 1:
             self.value = frame.display

@@ -1,0 +1,1 @@
+"""Synthetic streams written from providers' docs; see each folder's README."""
