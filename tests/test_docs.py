@@ -32,6 +32,7 @@ from types import CodeType
 from typing import Any
 
 import httpx
+import msgspec
 import openai
 import pytest
 from helpers import FIXTURES, canonical, choice, chunk, split_feeds, sse
@@ -306,6 +307,25 @@ def run_structured(block: Block, ctx: Context) -> None:
     assert namespace["request"]["response_format"]["json_schema"]["strict"] is True
 
 
+def run_readme_structured(block: Block, ctx: Context) -> None:
+    # `Recipe` and a stream of one: the structured fixture of nested objects and arrays.
+    from synthetic.structured import types as structured
+
+    data = (SYNTHETIC / "structured" / "chat-nested.sse").read_bytes()
+    expected = json.loads((SYNTHETIC / "structured" / "chat-nested.expected.json").read_text())
+    printed: list[Any] = []
+    names = {
+        **ctx.names(),
+        "Recipe": structured.RecipeStruct,
+        "response": Bytes(data),
+        "print": printed.append,
+    }
+    namespace = run_block(block, names)
+    recipe = msgspec.convert(expected["choices"]["0"], structured.RecipeStruct)
+    assert namespace["recipe"] == recipe and printed[-1] is namespace["recipe"]
+    assert type(printed[len(printed) // 2]).__name__ == "Partial[RecipeStruct]"
+
+
 def run_errors(block: Block, ctx: Context) -> None:
     # A fragment: `acc` fed one good chunk, then `data` holding the server's error event.
     acc = chunkagg.Accumulator()
@@ -430,6 +450,7 @@ RUNNERS: dict[tuple[str, str], tuple[Runner, str]] = {
     ("README.md", "Legacy completions"): (run_text_completion, FIXTURE),
     ("README.md", "The Responses API"): (run_response, FIXTURE),
     ("README.md", "Anthropic Messages"): (run_message, FIXTURE),
+    ("README.md", "Your own type, live and final"): (run_readme_structured, FIXTURE),
     ("README.md", "Any of them, in one line"): (run_any_response, FIXTURE),
     (f"{USAGE}/plain-bytes.md", "Plain bytes"): (run_completion, FIXTURE),
     (f"{USAGE}/httpx.md", "httpx"): (run_completion, FIXTURE),
