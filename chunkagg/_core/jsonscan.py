@@ -17,6 +17,7 @@ was wrong. Must not know any format.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -47,7 +48,7 @@ class _Frame:
     converted when it closes (the same ``dict`` or ``list``, except for a ``Partial`` Struct,
     whose ``values`` are by JSON key)."""
 
-    __slots__ = ("at", "bad", "display", "is_object", "key", "node", "state", "values")
+    __slots__ = ("at", "bad", "display", "is_object", "key", "node", "path", "state", "values")
 
     def __init__(self, node: Node, display: Any, values: Any, at: str | int, is_object: bool):
         self.node = node
@@ -57,6 +58,7 @@ class _Frame:
         self.is_object = is_object
         self.key = ""
         self.bad: str | None = None  # the error of a value inside that did not convert
+        self.path: str | None = None  # its JSON path, once asked for
         self.state = _KEY_OR_END if is_object else _ITEM_OR_END
 
 
@@ -110,8 +112,15 @@ class JsonScan:
         """Scan the next piece of the text."""
         if self.error is not None or not text:
             return
-        i = 0
         n = len(text)
+        if self._string is not None and not self._escape and '"' not in text and "\\" not in text:
+            # Inside a string, and it goes on past this piece: most pieces of most values.
+            self._parts.append(text)
+            self._size += n
+            if not self._key:
+                self._show_string(False)
+            return
+        i = 0
         if self._run is not None:
             j = _RUN.match(text).end()  # type: ignore[union-attr]
             self._run.append(text[:j])
@@ -126,14 +135,41 @@ class JsonScan:
             n = len(text)
             self._escape = ""
         stack = self._stack
-        while i < n and self.error is None:
+        while i < n:
             if self._string is not None:
-                i = self._in_string(text, i, n)
+                j = _CHARS.match(text, i).end()  # type: ignore[union-attr]
+                if j > i:
+                    self._parts.append(text[i:j])
+                    self._size += j - i
+                if j == n:
+                    break
+                if text[j] != '"':
+                    i = self._escape_at(text, j, n)
+                    continue
+                i = j + 1
+                if not self._key:
+                    self._end_string()
+                    continue
+                # An object's key ends: what follows is its value, typed by the key.
+                parts = self._parts
+                key = parts[0] if len(parts) == 1 else "".join(parts)
+                self._string = None
+                top = stack[-1]
+                top.key = key
+                top.state = _COLON
+                node = top.node
+                field = node.fields.get(key) if node.fields is not None else None
+                if field is not None:
+                    self._slot = field[1]
+                elif node.variants is not None and key == node.tag_field:
+                    self._slot = _TAG_NODE
+                else:
+                    self._slot = node.item  # type: ignore[assignment]
                 continue
-            i = _WS.match(text, i).end()  # type: ignore[union-attr]
-            if i == n:
-                break
             c = text[i]
+            if c == " " or c == "\n" or c == "\t" or c == "\r":
+                i += 1
+                continue
             if not stack:
                 if self.done:
                     self._fail(f"text after the JSON value: {text[i : i + 20]!r}")
@@ -142,12 +178,12 @@ class JsonScan:
                 continue
             top = stack[-1]
             state = top.state
-            if state == _VALUE or (state == _ITEM_OR_END and c != "]"):
-                i = self._begin(c, text, i, n)
-            elif state == _COMMA_OR_END:
+            if state == _COMMA_OR_END:
                 if c == ",":
-                    top.state = _KEY if top.is_object else _VALUE
-                    if not top.is_object:
+                    if top.is_object:
+                        top.state = _KEY
+                    else:
+                        top.state = _VALUE
                         self._slot = top.node.item  # type: ignore[assignment]
                     i += 1
                 elif c == ("}" if top.is_object else "]"):
@@ -155,21 +191,29 @@ class JsonScan:
                     i += 1
                 else:
                     self._fail(f"expected ',' or a closing bracket, got {c!r}")
-            elif state == _KEY or (state == _KEY_OR_END and c != "}"):
-                if c != '"':
-                    self._fail(f"expected a key, got {c!r}")
                     break
-                self._open_string(None, key=True)
-                i += 1
             elif state == _COLON:
                 if c != ":":
                     self._fail(f"expected ':', got {c!r}")
                     break
                 top.state = _VALUE
                 i += 1
+            elif state == _KEY or (state == _KEY_OR_END and c != "}"):
+                if c != '"':
+                    self._fail(f"expected a key, got {c!r}")
+                    break
+                self._string = _KEY_NODE
+                self._key = True
+                self._parts = []
+                self._size = 0
+                i += 1
+            elif state == _VALUE or (state == _ITEM_OR_END and c != "]"):
+                i = self._begin(c, text, i, n)
             else:  # an empty object or array closes
                 self._close()
                 i += 1
+            if self.error is not None:
+                break
         if self._string is not None and not self._key:
             self._show_string(False)
 
@@ -272,7 +316,7 @@ class JsonScan:
         convert = node.convert
         error = bad
         converted = value
-        if convert is not None and bad is None:
+        if convert is not None and bad is None and type(value) not in node.exact:
             try:
                 converted = convert(value)
                 display = converted
@@ -305,7 +349,9 @@ class JsonScan:
             items.append(display)
             top.state = _COMMA_OR_END
         if self.elements is not None:
-            self.elements.append((self._path(False), len(items) - 1, converted, error))
+            if top.path is None:
+                top.path = self._path(False)
+            self.elements.append((top.path, len(items) - 1, converted, error))
 
     def _close(self) -> None:
         """The innermost object or array closes."""
@@ -356,17 +402,9 @@ class JsonScan:
         if not key and node is not None and node.kind == STRING:
             self._attach("", "")
 
-    def _in_string(self, text: str, i: int, n: int) -> int:
-        j = _CHARS.match(text, i).end()  # type: ignore[union-attr]
-        if j > i:
-            self._parts.append(text[i:j])
-            self._size += j - i
-        if j == n:
-            return n
-        if text[j] == '"':
-            self._end_string()
-            return j + 1
-        # A backslash: an escape, maybe cut by the end of the piece.
+    def _escape_at(self, text: str, j: int, n: int) -> int:
+        """The escape at ``text[j]`` (a backslash) inside a string; returns where scanning goes
+        on (``n`` when the piece ends inside it: it is kept for the next one)."""
         if j + 1 == n:
             self._escape = text[j:]
             return n
@@ -476,10 +514,9 @@ class JsonScan:
             convert = field[1].convert
             if convert is not None and not isinstance(value, dict | list):
                 # A scalar that came before the tag: its type is known now.
-                try:
+                # (A value that does not convert is reported by the variant's, where it closes.)
+                with contextlib.suppress(ValueError, TypeError):
                     value = frame.values[key] = convert(value)
-                except (ValueError, TypeError):
-                    pass  # the variant's conversion reports it, where it closes
             setattr(frame.display, field[0], value)
         stack = self._stack
         if len(stack) == 1:

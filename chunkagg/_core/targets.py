@@ -71,6 +71,7 @@ class Node:
 
     __slots__ = (
         "convert",
+        "exact",
         "fields",
         "item",
         "kind",
@@ -87,6 +88,8 @@ class Node:
         self.kind = kind
         self.tp = tp
         self.convert = convert
+        # The JSON scalar types a value of this node is already as (``convert`` is skipped).
+        self.exact: frozenset[type] = _exact(tp) if convert is not None else frozenset()
         self.fields: dict[str, tuple[str, Node]] | None = None
         self.item: Node | None = None
         self.partial: Callable[[], Any] | None = None
@@ -98,6 +101,29 @@ class Node:
 
     def __repr__(self) -> str:
         return f"Node({('object', 'array', 'string', 'atom', 'any')[self.kind]}, {self.tp!r})"
+
+
+_AS_IS: dict[Any, type] = {
+    int: int,
+    float: float,
+    bool: bool,
+    type(None): type(None),
+    None: type(None),
+}
+
+
+def _exact(tp: Any) -> frozenset[type]:
+    """The scalar types JSON decodes to that ``tp`` takes unchanged: ``int`` for ``int | None``,
+    say (never ``int`` for ``float``: it becomes a ``float``)."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        members = typing.get_args(tp)
+    else:
+        members = (tp,)
+    try:
+        found = [_AS_IS[m] for m in members if m in _AS_IS]
+    except TypeError:  # an unhashable member
+        return frozenset()
+    return frozenset(found)
 
 
 def _any_node() -> Node:

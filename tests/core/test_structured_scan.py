@@ -418,3 +418,18 @@ def test_a_long_free_string_is_shown_in_growing_steps_and_whole_at_the_end() -> 
     assert lengths[-1] >= 80_000 * 8 // 9
     scan.feed('"}')
     assert scan.result == Leaf(1, "abcd" * 20_000)
+
+
+@pytest.mark.parametrize("extra_frames", [0, 300, 600])
+def test_a_deep_value_under_an_unknown_key_is_too_deep_at_any_stack_depth(
+    extra_frames: int,
+) -> None:
+    # msgspec skips a key Leaf does not declare, recursing as it skips: the text's levels are
+    # counted first, so the outcome never depends on the caller's stack.
+    text = '{"n": 1, "label": "x", "zzz": ' + "[" * 150 + "]" * 150 + "}"
+
+    def deeper(frames: int) -> tuple[Any, ParseFailure | None]:
+        return deeper(frames - 1) if frames else Target(Leaf).parse(text, True)
+
+    value, failure = deeper(extra_frames)
+    assert value is None and failure is not None and failure.reason == "too_deep"
