@@ -48,7 +48,19 @@ class _Frame:
     converted when it closes (the same ``dict`` or ``list``, except for a ``Partial`` Struct,
     whose ``values`` are by JSON key)."""
 
-    __slots__ = ("at", "bad", "display", "is_object", "key", "node", "path", "state", "values")
+    __slots__ = (
+        "at",
+        "bad",
+        "display",
+        "fields",
+        "is_object",
+        "key",
+        "node",
+        "path",
+        "state",
+        "typed",
+        "values",
+    )
 
     def __init__(self, node: Node, display: Any, values: Any, at: str | int, is_object: bool):
         self.node = node
@@ -56,6 +68,9 @@ class _Frame:
         self.values = values
         self.at = at
         self.is_object = is_object
+        # A Partial Struct shows the object: values by JSON key beside it, fields by attribute.
+        self.typed = display is not values
+        self.fields = node.fields if node.fields is not None else {}
         self.key = ""
         self.bad: str | None = None  # the error of a value inside that did not convert
         self.path: str | None = None  # its JSON path, once asked for
@@ -249,7 +264,7 @@ class JsonScan:
             else:
                 display = {}
                 values = display
-            at = self._attach(display, display)
+            at = self._place(display, display)
             frame = _Frame(node, display, values, at, is_object)
             stack.append(frame)
             if not is_object:
@@ -270,16 +285,18 @@ class JsonScan:
 
     def _atom(self, token: str) -> None:
         """A number or a literal is complete."""
-        if token in _LITERALS:
-            value: Any = _LITERALS[token]
+        if token.isdigit() and (token[0] != "0" or len(token) == 1):
+            value: Any = int(token)
+        elif token in _LITERALS:
+            value = _LITERALS[token]
         elif _NUMBER.fullmatch(token):
-            value = int(token) if token.isdigit() or token[1:].isdigit() else float(token)
+            value = int(token) if token[1:].isdigit() else float(token)
         else:
             self._fail(f"not a JSON value: {token[:20]!r}")
             return
         self._complete(value, value, self._slot)
 
-    def _attach(self, display: Any, value: Any) -> str | int:
+    def _place(self, display: Any, value: Any) -> str | int:
         """Put a value that starts (or an atom that is complete) at its place; returns its key
         or index there."""
         stack = self._stack
@@ -287,21 +304,27 @@ class JsonScan:
             self.value = display
             return ""
         top = stack[-1]
-        if top.is_object:
-            key = top.key
-            self._put(top, key, display, value)
-            top.state = _COMMA_OR_END
-            return key
-        top.display.append(display)
         top.state = _COMMA_OR_END
-        return len(top.display) - 1
+        if not top.is_object:
+            items = top.display
+            items.append(display)
+            return len(items) - 1
+        key = top.key
+        if top.typed:
+            top.values[key] = value
+            field = top.fields.get(key)
+            if field is not None:
+                setattr(top.display, field[0], display)
+        else:
+            top.display[key] = display
+        return key
 
     @staticmethod
     def _put(frame: _Frame, key: str, display: Any, value: Any) -> None:
-        node = frame.node
-        if node.partial is not None and frame.display is not frame.values:
+        """Show a value again at ``key`` of an open object (it grew, or it was converted)."""
+        if frame.typed:
             frame.values[key] = value
-            field = node.fields.get(key) if node.fields is not None else None
+            field = frame.fields.get(key)
             if field is not None:
                 setattr(frame.display, field[0], display)
         else:
@@ -338,7 +361,7 @@ class JsonScan:
             if started:
                 self._put(top, top.key, display, converted)
             else:
-                self._attach(display, converted)
+                self._place(display, converted)
                 if top.node.variants is not None and top.key == top.node.tag_field:
                     self._retype(top)
             return
@@ -359,16 +382,8 @@ class JsonScan:
         node = frame.node
         if frame.is_object and node.variants is not None:
             node = self._variant(frame) or node
-        parent_slot = self._parent_slot()
+        # The slot needs no restoring: a ',' (which sets it) or a closing bracket comes next.
         self._complete(frame.values, frame.display, node, True, frame.bad)
-        self._slot = parent_slot
-
-    def _parent_slot(self) -> Node:
-        stack = self._stack
-        if not stack:
-            return self._slot
-        top = stack[-1]
-        return top.node if top.is_object else top.node.item  # type: ignore[return-value]
 
     def _variant(self, frame: _Frame) -> Node | None:
         node = frame.node
@@ -400,7 +415,7 @@ class JsonScan:
         self._size = 0
         self._shown = 0
         if not key and node is not None and node.kind == STRING:
-            self._attach("", "")
+            self._place("", "")
 
     def _escape_at(self, text: str, j: int, n: int) -> int:
         """The escape at ``text[j]`` (a backslash) inside a string; returns where scanning goes
@@ -489,11 +504,7 @@ class JsonScan:
             else:
                 self._slot = top.node.item  # type: ignore[assignment]
             return
-        if node.kind == STRING:
-            self._complete(text, text, node, started=True)
-        else:
-            self._complete(text, text, node)
-        self._slot = self._parent_slot()
+        self._complete(text, text, node, node.kind == STRING)
 
     def _retype(self, frame: _Frame) -> None:
         """The tag of a tagged union arrived: the object takes its variant's ``Partial``."""
@@ -506,6 +517,8 @@ class JsonScan:
             return
         frame.display = variant.partial()
         frame.values = dict(old)
+        frame.typed = True
+        frame.fields = variant.fields or {}
         fields = variant.fields or {}
         for key, value in old.items():
             field = fields.get(key)
