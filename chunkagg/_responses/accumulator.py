@@ -25,6 +25,7 @@ from .._core.limits import (
     depth_error,
 )
 from .._core.pairs import split_events
+from .._core.parsed import Structured
 from .._core.schema import DECODE_ERRORS, ChunkDecoder, dump_model
 from .._core.stream import StreamAccumulator, error_event
 from .._errors import ChunkAggError, ChunkError
@@ -141,6 +142,13 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
     ``max_text_size``. ``obfuscation`` is never merged (each event keeps it). A value nested
     deeper than ``MAX_DEPTH`` (100 levels) is a ``ChunkError``, whatever the caller's stack.
 
+    Structured outputs (``response_format=``, ``tools=``): the result's ``output_text`` parts,
+    messages and function calls carry the caller's types beside their fields (``parsed``,
+    ``output_parsed``, ``parsed_arguments``, each with ``parse_error`` saying why it is
+    ``None``: a refusal, a response ``incomplete`` for ``max_output_tokens`` or
+    ``content_filter``, a cut stream, JSON that does not validate); nothing is raised for them
+    and every text is kept as sent.
+
     Errors: an ``error`` event, in either shape (``code``/``message`` at its top, or under
     ``error``), raises ``StreamError`` with the server's message and code; everything merged
     before stays (``finalize()`` then returns it). Only ``ChunkAggError`` subclasses escape
@@ -168,6 +176,8 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         max_items: int = DEFAULT_MAX_ITEMS,
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
         track: bool = False,
+        response_format: Any = None,
+        tools: Mapping[str, Any] | None = None,
     ) -> None:
         """Create an accumulator for one stream.
 
@@ -184,6 +194,16 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
                 crossed, every later event that adds some is dropped (a restatement is still
                 merged, but no longer compared). ``docs/limits.md`` has the whole list.
             track: derive live-UI events from the merge, read with ``take_events()``.
+            response_format: the type the ``output_text`` parts are JSON of (the request's
+                ``text.format`` json_schema; a msgspec Struct, a dataclass, a TypedDict, a
+                pydantic model...): each such part gets ``parsed``, its text as that type, and
+                ``parse_error``; each message and the response get ``output_parsed`` (the first
+                part's) and ``parse_error``. With ``track=True``, ``OutputTextDelta.parsed`` is
+                the value so far and ``ElementParsed`` reports each array element as it
+                completes. See ``docs/structured.md``.
+            tools: function name to the type of its arguments: each ``function_call`` item of
+                such a function gets ``parsed_arguments`` and ``parse_error``; with
+                ``track=True``, ``FunctionCallArgumentsDelta.parsed`` is the value so far.
 
         Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
         dropped and the stream goes on.
@@ -192,6 +212,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         check_limits(max_items=max_items, max_text_size=max_text_size)
         self._decoder = ChunkDecoder(ResponseEvent, "event")
         self._merger = ResponseMerger(max_items, max_text_size, track)
+        self._merger.structured = Structured.of(response_format, tools)
 
     @property
     def disagreements(self) -> list[Disagreement]:
@@ -217,7 +238,8 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         Needs ``ResponseAccumulator(track=True)``. Each is an ``OutputTextDelta``,
         ``OutputRefusalDelta``, ``OutputReasoningDelta``, ``OutputAnnotationAdded``,
         ``FunctionCallArgumentsDelta``, ``FunctionCallDone``, ``OutputItemDone``,
-        ``ResponseFinished`` or ``Disagreement``.
+        ``ResponseFinished`` or ``Disagreement``; with ``response_format=`` or ``tools=``, also
+        ``ElementParsed`` (after the delta that completed the element).
 
         Raises:
             RuntimeError: the accumulator was made without ``track=True``.

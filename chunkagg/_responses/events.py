@@ -1,7 +1,9 @@
 """The live-UI events of ``ResponseAccumulator(track=True)``, and ``Disagreement``.
 
 Declarations only: the merge (``merge``) makes them. Each is a frozen Struct tagged with its
-class name; ``ResponseUpdate`` is their union.
+class name; ``ResponseUpdate`` is their union. With ``response_format=`` or ``tools=``, the
+core's ``ElementParsed`` (with ``output_index``) also reports each array element of a structured
+value as it completes, after the delta that completed it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from msgspec import UNSET
 
-from .._core.events import _Event
+from .._core.events import ElementParsed, _Event
 from .models import ResponseOutputItem
 
 __all__ = [
@@ -28,11 +30,18 @@ __all__ = [
 
 
 class OutputTextDelta(_Event, frozen=True):
-    """A text fragment of the ``output_text`` part ``content_index`` of item ``output_index``."""
+    """A text fragment of the ``output_text`` part ``content_index`` of item ``output_index``.
+
+    ``parsed`` (with ``response_format=``): the part's JSON value so far, typed as the format's
+    type where it can be (see ``docs/structured.md``). It is one live object, updated in place
+    as the text grows (copy it to keep a snapshot), and the last one is the part's ``parsed``
+    itself; ``UNSET`` without ``response_format=`` or before the value starts.
+    """
 
     output_index: int
     content_index: int
     delta: str
+    parsed: Any = UNSET
 
 
 class OutputRefusalDelta(_Event, frozen=True):
@@ -67,7 +76,10 @@ class FunctionCallArgumentsDelta(_Event, frozen=True):
 
     ``parsed`` is the partial parse of the arguments so far (jiter's partial mode, redone once
     the arguments grew by half), so it may lag the text; ``None`` until a parse succeeds, or
-    without jiter.
+    without jiter. For a function ``tools=`` names, it is instead the arguments' value so far,
+    scanned once as they stream and typed as that function's type where it can be, like
+    ``OutputTextDelta.parsed`` (``UNSET`` before the value starts; the deltas that came before
+    the call's name was known have the partial parse).
     """
 
     output_index: int
@@ -146,7 +158,8 @@ def _short(value: Any) -> str:
 
 
 ResponseUpdate = (
-    OutputTextDelta
+    ElementParsed
+    | OutputTextDelta
     | OutputRefusalDelta
     | OutputReasoningDelta
     | OutputAnnotationAdded

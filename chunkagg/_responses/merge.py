@@ -22,6 +22,13 @@ JSON of annotations, of events kept in ``other`` and of the values each disagree
 ``max_text_size`` (``room``: past it, an event that would add some is dropped with
 ``LimitExceededError``, and a restatement is still merged but no longer compared); ``ids`` holds
 one id per item.
+
+Structured outputs (``response_format=``, ``tools=``; ``structured`` hangs them on the result
+when it is built): without live events there is no work per event at all. With them, each
+``output_text`` part (when a format type was given) and each call of a function ``tools=``
+names is scanned once as it streams (a ``Scan`` per value, made on its first fragment, or, for
+a call whose name came late, on the first fragment after it, fed everything so far); those
+deltas take the long way, as a live ``FunctionCallArgumentsDelta`` always did.
 """
 
 from __future__ import annotations
@@ -36,7 +43,9 @@ from msgspec import UNSET
 
 from .._core.events import PartialParse, load_partial, parse_whole
 from .._core.limits import MAX_DEPTH, check_depth
+from .._core.parsed import Structured
 from .._core.rules import copy
+from .._core.targets import Target
 from .._errors import ChunkError, LimitExceededError
 from .events import (
     Disagreement,
@@ -65,6 +74,7 @@ from .state import (
     join_fragments,
     kind_of,
 )
+from .structured import ARGUMENTS, Scan, attach
 
 __all__ = ["DEFAULT_MAX_ITEMS", "HANDLERS", "LIFECYCLE", "TERMINAL", "ResponseMerger", "hot_safe"]
 
@@ -104,6 +114,8 @@ class ResponseMerger:
         "other",
         "partial",
         "room",
+        "scans",
+        "structured",
         "terminal",
     )
 
@@ -128,6 +140,10 @@ class ResponseMerger:
         # fragments, the live event's maker or None). Set only by a delta; any other event
         # clears it, so it never outlives the structure it points into.
         self.hot: _Hot | None = None
+        self.structured: Structured | None = None  # the caller's types (response_format=...)
+        # With live events and types: the scan of each typed value, by (output_index,
+        # content_index), ARGUMENTS for a call's arguments.
+        self.scans: dict[tuple[int, int], Scan] = {}
 
     @property
     def empty(self) -> bool:
@@ -454,8 +470,22 @@ class ResponseMerger:
             current.extend(copy(logprobs))
             self.room -= len(logprobs)
         make: _Make | None = None
+        scan: Scan | None = None
         if self.events is not None:
-            if kind == "output_text":
+            structured = self.structured
+            if kind == "output_text" and structured is not None and structured.content is not None:
+                scan = self._scan(index, sub, structured.content, frags, delta)
+                if delta:
+                    self.events.append(
+                        OutputTextDelta(
+                            output_index=index,
+                            content_index=sub,
+                            delta=delta,
+                            parsed=scan.live.scan.value,
+                        )
+                    )
+                    scan.live.elements(self.events, output_index=index)
+            elif kind == "output_text":
                 make = functools.partial(OutputTextDelta, output_index=index, content_index=sub)
             elif kind == "refusal":
                 make = functools.partial(OutputRefusalDelta, output_index=index, content_index=sub)
@@ -463,13 +493,14 @@ class ResponseMerger:
                 make = functools.partial(
                     OutputReasoningDelta, output_index=index, index=sub, field=field
                 )
-            if delta:
+            if delta and make is not None:
                 self.events.append(make(delta=delta))
         if (
             ev.output_index is not None
             and (ev.summary_index if field == "summary" else ev.content_index) is not None
         ):
-            self._heat(ev, frags, make)
+            # A scanned value's live event carries its partial: the long way only.
+            self._heat(ev, frags, make, tracked=scan is None)
 
     def on_part_text_done(self, ev: ResponseEvent) -> None:
         """A whole text, refusal, reasoning or summary text, restated."""
@@ -542,14 +573,17 @@ class ResponseMerger:
             # A live FunctionCallArgumentsDelta carries a parse: the long way only.
             self._heat(ev, frags, None, tracked=kind != "function_call")
         if self.events is not None and kind == "function_call" and delta:
+            scan = self._scan_call(index, item, frags, delta)
             self.events.append(
                 FunctionCallArgumentsDelta(
                     output_index=index,
                     item_id=_str(item.value.get("id")),
                     delta=delta,
-                    parsed=self._grow(item, len(delta)),
+                    parsed=self._grow(item, len(delta)) if scan is None else scan.live.scan.value,
                 )
             )
+            if scan is not None:
+                scan.live.elements(self.events, output_index=index)
 
     def on_item_text_done(self, ev: ResponseEvent) -> None:
         kind, key = ITEM_DONE[ev.type]
@@ -567,7 +601,34 @@ class ResponseMerger:
         if self.events is not None and kind == "function_call":
             self._call_done(index, item)
 
-    # -- live events of function calls ----------------------------------------------------------
+    # -- live events of structured values and function calls ------------------------------------
+
+    def _scan(self, index: int, sub: int, target: Target, frags: list[str], delta: str) -> Scan:
+        """The scan of a typed value, fed ``delta`` (already in ``frags``); made on the first
+        fragment, fed everything so far (an announced text included)."""
+        scan = self.scans.get((index, sub))
+        if scan is None:
+            scan = self.scans[index, sub] = Scan(target, join_fragments(frags))
+        else:
+            scan.feed(delta)
+        return scan
+
+    def _scan_call(self, index: int, item: ItemState, frags: list[str], delta: str) -> Scan | None:
+        """The scan of a call's arguments when ``tools=`` names its function, else ``None``.
+        The name comes with ``response.output_item.added``: a scan made after arguments came is
+        fed them all."""
+        scan = self.scans.get((index, ARGUMENTS))
+        if scan is not None:
+            scan.feed(delta)
+            return scan
+        structured = self.structured
+        name = item.value.get("name")
+        if structured is None or not structured.tools or type(name) is not str:
+            return None
+        target = structured.tools.get(name)
+        if target is None:
+            return None
+        return self._scan(index, ARGUMENTS, target, frags, delta)
 
     def _grow(self, item: ItemState, grown: int) -> Any:
         state = item.parse
@@ -621,7 +682,10 @@ class ResponseMerger:
             response = dict(self.lifecycle) if self.lifecycle is not None else {}
             response["output"] = self._built_output()
         # One copy of the whole tree: the result shares nothing with the state.
-        return typed_response(copy(response))
+        result = typed_response(copy(response))
+        if self.structured is not None:
+            attach(result, self.structured, self.scans)
+        return result
 
 
 _EMPTY = (str, list, dict)

@@ -18,7 +18,10 @@ never decoded. Every field defaults to ``UNSET`` and is set only when the server
 so ``to_dict()`` is exactly the object the server sent: a ``null`` stays ``null``, an absent key
 stays absent, and keys chunkagg has no name for come back in place (``extra`` gives them by JSON
 key). A list that may hold several kinds (``output``, a message's ``content``) is typed with the
-kinds chunkagg knows, plus ``dict`` for any other kind, kept as sent in place.
+kinds chunkagg knows, plus ``dict`` for any other kind, kept as sent in place. Structured values
+(``parsed``, ``output_parsed``, ``parsed_arguments`` and their ``parse_error``) hang beside the
+fields of ``Response``, messages, ``output_text`` parts and function calls, never among them
+(the core's ``parsed``), so they never reach ``to_dict()``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from msgspec import UNSET, UnsetType
 
 from .._core.models import Number, _Output, _Wire
+from .._core.parsed import side_value
 
 __all__ = [
     "Response",
@@ -90,13 +94,21 @@ class ResponseEvent(_Wire, frozen=True):
 # -- the merged response ------------------------------------------------------------------------
 
 
-class ResponseOutputText(_Output, kw_only=True):
-    """An ``output_text`` part of a message: its whole text, annotations and logprobs."""
+class ResponseOutputText(_Output, kw_only=True, dict=True, gc=True):
+    """An ``output_text`` part of a message: its whole text, annotations and logprobs.
+
+    With ``ResponseAccumulator(response_format=T)``: ``parsed`` (the text as a ``T``, or
+    ``None``) and ``parse_error`` (a ``ParseFailure`` saying why it is ``None``); neither is a
+    field: ``to_dict()``, ``to_json()`` and ``==`` are the server's object.
+    """
 
     type: str | UnsetType = UNSET
     annotations: list[Any] | UnsetType = UNSET
     logprobs: list[Any] | UnsetType | None = UNSET
     text: str | UnsetType = UNSET
+
+    parsed = side_value("parsed", "The text as the ``response_format=`` type.")
+    parse_error = side_value("parse_error", "Why ``parsed`` is ``None``, if it is.")
 
 
 class ResponseOutputRefusal(_Output, kw_only=True):
@@ -106,8 +118,14 @@ class ResponseOutputRefusal(_Output, kw_only=True):
     refusal: str | UnsetType = UNSET
 
 
-class ResponseOutputMessage(_Output, kw_only=True):
-    """An output item of type ``message``; other part kinds stay ``dict`` in ``content``."""
+class ResponseOutputMessage(_Output, kw_only=True, dict=True, gc=True):
+    """An output item of type ``message``; other part kinds stay ``dict`` in ``content``.
+
+    With ``ResponseAccumulator(response_format=T)``: ``output_parsed`` (its first
+    ``output_text`` part's ``parsed``, as openai-python's ``ParsedResponseOutputMessage``) and
+    ``parse_error``; neither is a field: ``to_dict()``, ``to_json()`` and ``==`` are the
+    server's object.
+    """
 
     id: str | UnsetType | None = UNSET
     type: str | UnsetType = UNSET
@@ -122,9 +140,21 @@ class ResponseOutputMessage(_Output, kw_only=True):
         content: list[Any] | UnsetType = UNSET
     role: str | UnsetType | None = UNSET
 
+    output_parsed = side_value(
+        "output_parsed", "The first ``output_text`` part's text as the ``response_format=`` type."
+    )
+    parse_error = side_value("parse_error", "Why ``output_parsed`` is ``None``, if it is.")
 
-class ResponseFunctionToolCall(_Output, kw_only=True):
-    """An output item of type ``function_call``: ``arguments`` verbatim, even when not JSON."""
+
+class ResponseFunctionToolCall(_Output, kw_only=True, dict=True, gc=True):
+    """An output item of type ``function_call``: ``arguments`` verbatim, even when not JSON.
+
+    With ``ResponseAccumulator(tools={name: T})``, a call of a function named there has
+    ``parsed_arguments`` (its arguments as a ``T``, or ``None``; openai-python's
+    ``ParsedResponseFunctionToolCall`` name) and ``parse_error`` (a ``ParseFailure`` saying why
+    it is ``None``); neither is a field: ``to_dict()``, ``to_json()`` and ``==`` are the
+    server's object.
+    """
 
     id: str | UnsetType | None = UNSET
     type: str | UnsetType = UNSET
@@ -132,6 +162,11 @@ class ResponseFunctionToolCall(_Output, kw_only=True):
     arguments: str | UnsetType = UNSET
     call_id: str | UnsetType | None = UNSET
     name: str | UnsetType | None = UNSET
+
+    parsed_arguments = side_value(
+        "parsed_arguments", "The arguments as the type ``tools=`` names for this function."
+    )
+    parse_error = side_value("parse_error", "Why ``parsed_arguments`` is ``None``, if it is.")
 
 
 class ResponseReasoningSummary(_Output, kw_only=True):
@@ -186,12 +221,18 @@ class ResponseError(_Output, kw_only=True):
     message: str | UnsetType | None = UNSET
 
 
-class Response(_Output, kw_only=True):
+class Response(_Output, kw_only=True, dict=True, gc=True):
     """The merged ``response`` object: what ``response.completed`` (or ``.incomplete``,
     ``.failed``) carries, or, for a stream that ended before one, what its events built.
 
     Fields the server did not send are ``UNSET`` (and absent from ``to_dict()``); ``extra``
     holds, by JSON key, those chunkagg has no name for.
+
+    With ``ResponseAccumulator(response_format=T)``: ``output_parsed``, the first message's
+    ``output_parsed`` (as openai-python's ``ParsedResponse.output_parsed``), and
+    ``parse_error``; neither is a field. Only output items and parts typed as this module's
+    Structs get structured values: one kept as a plain ``dict`` (of a known kind but another
+    shape) gets none.
     """
 
     id: str | UnsetType = UNSET
@@ -227,6 +268,11 @@ class Response(_Output, kw_only=True):
     usage: ResponseUsage | UnsetType | None = UNSET
     user: str | UnsetType | None = UNSET
     metadata: dict[str, Any] | UnsetType | None = UNSET
+
+    output_parsed = side_value(
+        "output_parsed", "The first message's ``output_parsed`` (``response_format=``)."
+    )
+    parse_error = side_value("parse_error", "Why ``output_parsed`` is ``None``, if it is.")
 
     @property
     def output_text(self) -> str:
