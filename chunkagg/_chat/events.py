@@ -298,7 +298,8 @@ class TrackingMerger(Merger):
         if live is None:
             live = self._lives[choice] = Live(structured.content)
         self.events.append(ContentDelta(choice=choice, delta=text, parsed=live.feed(text)))
-        live.elements(self.events, choice=choice)
+        if live.scan.elements:
+            live.elements(self.events, choice=choice)
 
     def _typed(self, call: ToolCallState, fragment: str) -> Live | None:
         """The live scan of a call whose function ``tools=`` names, fed ``fragment`` (or, when

@@ -104,6 +104,7 @@ class Node:
 
 
 _AS_IS: dict[Any, type] = {
+    str: str,
     int: int,
     float: float,
     bool: bool,
@@ -133,9 +134,16 @@ def _any_node() -> Node:
 
 
 # Plain JSON: objects as dicts, arrays as lists, strings shown as they grow.
-_FREE_TEXT = Node(STRING, str, None)
-ANY = _any_node()
-ANY.on_string = _FREE_TEXT
+
+
+def is_typeddict(tp: Any) -> bool:
+    """Whether ``tp`` is a TypedDict class, of ``typing`` or of ``typing_extensions``."""
+    return (
+        isinstance(tp, type)
+        and issubclass(tp, dict)
+        and hasattr(tp, "__required_keys__")
+        and hasattr(tp, "__total__")
+    )
 
 
 def is_pydantic(tp: Any) -> bool:
@@ -155,6 +163,11 @@ def _pydantic_converter(tp: Any) -> Converter:
 
     adapter = TypeAdapter(tp)
     return adapter.validate_python
+
+
+_FREE_TEXT = Node(STRING, str, _msgspec_converter(str))  # a str as is; a number is refused
+ANY = _any_node()
+ANY.on_string = _FREE_TEXT
 
 
 def _strip(tp: Any) -> Any:
@@ -179,7 +192,7 @@ class _Planner:
         self.done: dict[Any, Node] = {}
 
     def converter(self, tp: Any) -> Converter | None:
-        if tp is str or tp is Any or tp is object:
+        if tp is Any or tp is object:
             return None
         return _pydantic_converter(tp) if self.pydantic else _msgspec_converter(tp)
 
@@ -195,14 +208,18 @@ class _Planner:
         if bare is Any or bare is object:
             return ANY
         if bare is str:
-            return _FREE_TEXT if tp is str else Node(STRING, tp, self.converter(tp))
+            return (
+                _FREE_TEXT
+                if tp is str and not self.pydantic
+                else Node(STRING, tp, self.converter(tp))
+            )
         if origin is typing.Union or origin is types.UnionType:
             return self.union(tp, typing.get_args(bare))
         if isinstance(bare, type) and (
             is_pydantic(bare)
             or issubclass(bare, msgspec.Struct)
             or dataclasses.is_dataclass(bare)
-            or typing.is_typeddict(bare)
+            or is_typeddict(bare)
         ):
             return self.object(tp, bare)
         if origin in _OPEN_LISTS or bare in _OPEN_LISTS or _is_var_tuple(bare):
@@ -242,7 +259,7 @@ class _Planner:
             fields[key] = (attr, self.node(annotation))
         node.fields = fields
         node.item = ANY  # a key the type does not declare
-        if not typing.is_typeddict(cls):
+        if not is_typeddict(cls):
             node.partial = _partial_class(
                 cls, tuple((attr, key) for key, (attr, _) in fields.items())
             )

@@ -433,3 +433,27 @@ def test_a_deep_value_under_an_unknown_key_is_too_deep_at_any_stack_depth(
 
     value, failure = deeper(extra_frames)
     assert value is None and failure is not None and failure.reason == "too_deep"
+
+
+def test_a_typing_extensions_typeddict_is_planned_as_its_fields() -> None:
+    from typing_extensions import TypedDict as ExtTypedDict
+
+    class Event(ExtTypedDict):
+        kind: Literal["a", "b"]
+        tags: list[str]
+
+    scan = JsonScan(plan(Event))
+    scan.feed('{"kind": "')
+    assert scan.value == {}  # a Literal shows only once whole, as for typing's TypedDict
+    scan.feed('a", "tags": ["x", 7]}')
+    assert [(i, error is not None) for _, i, _, error in scan.elements or ()] == [
+        (0, False),
+        (1, True),
+    ]
+
+
+def test_a_number_where_a_string_is_expected_is_an_element_error() -> None:
+    scan = JsonScan(plan(list[str]))
+    scan.feed('["a", 7, true, "b"]')
+    assert [error is None for _, _, _, error in scan.elements or ()] == [True, False, False, True]
+    assert scan.result is UNSET and [p for p, _ in scan.errors] == ["$[1]", "$[2]"]
