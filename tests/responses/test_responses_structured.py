@@ -406,7 +406,7 @@ def test_a_value_that_does_not_validate_is_invalid_with_its_path(kind: str, trac
     assert error.reason == "invalid"
     assert error.path == "$.steps[1].minutes"
     assert error is message_of(result).parse_error
-    if track and kind != "TD":  # the core plans a typing_extensions TypedDict as one atom
+    if track:
         # The bad step is reported at its index, as sent; its neighbours typed, in place.
         steps = [e for e, _ in seen if isinstance(e, ElementParsed) and e.path == "$.steps"]
         assert [e.index for e in steps] == [0, 1, 2, 3]
@@ -447,9 +447,8 @@ def test_a_call_named_in_tools_gets_parsed_arguments(split: Split, kind: str, tr
     shown = partials(seen, FunctionCallArgumentsDelta)
     for before, after in itertools.pairwise(shown):
         assert_grows(before, after, f"$ ({split})")
-    if kind != "TD":  # the core plans a typing_extensions TypedDict as one atom
-        # A Literal field appears only once whole.
-        assert {p["units"] for p in shown if "units" in p} == {"c"}
+    # A Literal field appears only once whole (every kind of type).
+    assert {p["units"] for p in shown if "units" in p} == {"c"}
     assert shown[-1] == CALL_VALUE
 
 
