@@ -11,11 +11,13 @@ path) is the core's, with the core's framing of ``event:``/``data:`` pairs; the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .._core.frames import DONE, SKIP, EventRun, Format, classify
 from .._core.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_TEXT_SIZE, check_limits
 from .._core.pairs import split_events
+from .._core.parsed import Structured
 from .._core.schema import DECODE_ERRORS, ChunkDecoder, dump_model
 from .._core.stream import StreamAccumulator
 from .._errors import ChunkAggError
@@ -92,6 +94,8 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
         max_blocks: int = DEFAULT_MAX_BLOCKS,
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
         track: bool = False,
+        response_format: Any = None,
+        tools: Mapping[str, Any] | None = None,
     ) -> None:
         """Create an accumulator for one stream.
 
@@ -104,9 +108,22 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
                 input JSON), plus one per citation and the bytes of each event of a type with no
                 rule that is kept; once crossed, every later event that adds some is dropped.
             track: derive live-UI events from the merge, read with ``take_events()``.
+            response_format: the type the text blocks are JSON of (Anthropic's structured
+                outputs' JSON output: a msgspec Struct, a dataclass, a TypedDict, a pydantic
+                model...): each text block gets ``parsed_output``, its text as that type, and
+                ``parse_error``, and the message the first block's that parsed; with
+                ``track=True``, ``MessageTextDelta.parsed`` is the value so far and
+                ``ElementParsed`` reports each array element as it completes. See
+                ``docs/structured.md``.
+            tools: tool name to the type of its ``input``: each ``tool_use`` (or
+                ``server_tool_use``) block of such a tool gets ``parsed_input`` and
+                ``parse_error``; with ``track=True``, ``MessageInputDelta.parsed`` is the value
+                so far.
 
         Raises:
             ValueError: a limit is not a positive int, or ``format`` is unknown.
+            TypeError: ``response_format`` or a type in ``tools`` is none chunkagg can parse
+                JSON into, or ``tools`` is not a mapping of names.
 
         Every limit crossed raises ``LimitExceededError`` naming it; the event at fault is
         dropped and the stream goes on.
@@ -115,6 +132,7 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
         check_limits(max_blocks=max_blocks, max_text_size=max_text_size)
         self._decoder = ChunkDecoder(MessageEvent, "event")
         self._merger = MessageMerger(max_blocks, max_text_size, track)
+        self._merger.structured = Structured.of(response_format, tools)
 
     @property
     def other_events(self) -> list[MessageEvent]:
@@ -131,7 +149,9 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
 
         Needs ``MessageAccumulator(track=True)``. Each is a ``MessageBlockStarted``,
         ``MessageTextDelta``, ``MessageThinkingDelta``, ``MessageInputDelta``,
-        ``MessageCitationAdded``, ``MessageBlockStopped`` or ``MessageFinished``.
+        ``MessageCitationAdded``, ``MessageBlockStopped`` or ``MessageFinished``; with
+        ``response_format=`` or ``tools=``, also ``ElementParsed`` (after the delta that
+        completed the element).
 
         Raises:
             RuntimeError: the accumulator was made without ``track=True``.

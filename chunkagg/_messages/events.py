@@ -2,14 +2,17 @@
 
 Declarations only: the merge (``merge``) makes them. Each is a frozen Struct tagged with its
 class name; ``MessageUpdate`` is their union. ``index`` is a block's place in the message's
-``content``.
+``content``. With ``response_format=`` or ``tools=``, the core's ``ElementParsed`` (with
+``block``) also reports each array element of a structured value as it completes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._core.events import _Event
+from msgspec import UNSET
+
+from .._core.events import ElementParsed, _Event
 
 __all__ = [
     "MessageBlockStarted",
@@ -31,10 +34,17 @@ class MessageBlockStarted(_Event, frozen=True):
 
 
 class MessageTextDelta(_Event, frozen=True):
-    """A text fragment of the ``text`` block ``index``."""
+    """A text fragment of the ``text`` block ``index``.
+
+    ``parsed`` (with ``response_format=``): the block's JSON value so far, typed as the format's
+    type where it can be (see ``docs/structured.md``). It is one live object, updated in place
+    as the text grows (copy it to keep a snapshot), and the last one is the block's
+    ``parsed_output`` itself; ``UNSET`` without ``response_format=`` or before the value starts.
+    """
 
     index: int
     delta: str
+    parsed: Any = UNSET
 
 
 class MessageThinkingDelta(_Event, frozen=True):
@@ -49,7 +59,9 @@ class MessageInputDelta(_Event, frozen=True):
 
     ``parsed`` is the partial parse (jiter's partial mode) made when the input last grew by half
     (and by at least 16 characters), so it may lag the text; ``None`` until such a parse
-    succeeds, or when jiter is not installed.
+    succeeds, or when jiter is not installed. For a tool ``tools=`` names, it is instead the
+    input's value so far, scanned once as it streams and typed as that tool's type where it can
+    be, like ``MessageTextDelta.parsed`` (``UNSET`` before the value starts).
     """
 
     index: int
@@ -80,7 +92,8 @@ class MessageFinished(_Event, frozen=True):
 
 
 MessageUpdate = (
-    MessageBlockStarted
+    ElementParsed
+    | MessageBlockStarted
     | MessageTextDelta
     | MessageThinkingDelta
     | MessageInputDelta

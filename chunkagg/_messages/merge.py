@@ -30,6 +30,14 @@ The rules, by Anthropic's documented streaming semantics:
 - ``ping`` carries nothing; ``error`` raises ``StreamError``, everything merged before kept;
   after ``message_stop`` a known event is an error, never merged out of sight; an event of a
   type with no rule is kept in ``other`` (bounded like text).
+
+Structured outputs (``response_format=``, ``tools=``; the core's ``Target`` rules): each text
+block's text is parsed as the format's type, and each tool block named in ``tools`` its joined
+input JSON (or, without deltas, the ``input`` it arrived with), when the message is built; the
+message's ``stop_reason`` is every block's reason (``refusal``; ``max_tokens`` and
+``model_context_window_exceeded`` cut; none: a cut stream). With live events, each such value is
+scanned once as it streams (a ``Live`` per block, made on its first fragment), and the value the
+scan converted is the one the message holds. Without types there is no work per event at all.
 """
 
 from __future__ import annotations
@@ -38,11 +46,14 @@ from typing import Any
 
 import msgspec
 import orjson
+from msgspec import UNSET
 
 from .._core.events import PartialParse, load_partial
 from .._core.limits import MAX_DEPTH, check_depth, deeper_than
 from .._core.output import join_fragments, overlay
+from .._core.parsed import Live, Structured, live_value, set_side
 from .._core.rules import copy
+from .._core.targets import ParseFailure, Target
 from .._errors import ChunkError, LimitExceededError, StreamError
 from .events import (
     MessageBlockStarted,
@@ -54,7 +65,7 @@ from .events import (
     MessageThinkingDelta,
     MessageUpdate,
 )
-from .models import AnthropicMessage, MessageDelta, MessageEvent
+from .models import AnthropicMessage, MessageDelta, MessageEvent, TextBlock, ToolUseBlock
 from .output import typed_block, typed_message
 
 __all__ = ["DEFAULT_MAX_BLOCKS", "BlockState", "MessageMerger"]
@@ -71,6 +82,8 @@ _STRINGS = {
 }
 # The field each delta type merges by a rule of its own; its other fields are set on the block.
 _MERGED = {**_STRINGS, "input_json_delta": "partial_json", "citations_delta": "citation"}
+# The blocks whose input ``tools=`` types (those ``output`` makes ``ToolUseBlock``s).
+_TOOL_BLOCKS = frozenset(("tool_use", "server_tool_use"))
 
 
 class BlockState:
@@ -164,6 +177,7 @@ class MessageMerger:
         "blocks",
         "events",
         "hot",
+        "lives",
         "max_blocks",
         "max_text_size",
         "message",
@@ -172,6 +186,7 @@ class MessageMerger:
         "partial",
         "room",
         "stopped",
+        "structured",
     )
 
     def __init__(self, max_blocks: int, max_text_size: int, track: bool) -> None:
@@ -190,6 +205,10 @@ class MessageMerger:
         # (index, delta type, its field, the fragments) of the last string delta: the next one
         # of the same type to the same block takes the short way. Any other event clears it.
         self.hot: tuple[int, str, str, list[str]] | None = None
+        self.structured: Structured | None = None  # the caller's types (response_format=...)
+        # With live events and types: the live scan of each block's value, by index (``None``:
+        # a tool block whose tool has no type).
+        self.lives: dict[int, Live | None] = {}
 
     # -- MergeState ---------------------------------------------------------------------------
 
@@ -235,13 +254,70 @@ class MessageMerger:
 
     def build(self) -> AnthropicMessage:
         message: dict[str, Any] = dict(self.message) if self.message is not None else {}
+        listed = message.get("content")
         if self.blocks or "content" in message or self.message is not None:
             built = {index: block.build() for index, block in self.blocks.items()}
-            message["content"] = overlay(message.get("content"), built)
+            message["content"] = overlay(listed, built)
         if self.model is not None:
             message["model"] = self.model
         # One copy of the whole tree: the result shares nothing with the state.
-        return typed_message(copy(message))
+        result = typed_message(copy(message))
+        if self.structured is not None:
+            self._attach_parsed(result, self.structured, len(listed) if type(listed) is list else 0)
+        return result
+
+    def _attach_parsed(self, result: AnthropicMessage, structured: Structured, listed: int) -> None:
+        """Hang the caller's types on the built message and blocks (``parsed_output``...).
+
+        ``listed``: how many blocks ``message_start`` (or a whole body) listed; with it, each
+        place in ``content`` is mapped back to the block index that filled it, as ``overlay``
+        placed them (a block streamed past a gap closes it up)."""
+        stop = result.stop_reason if type(result.stop_reason) is str else None
+        target, tools = structured.content, structured.tools
+        places: dict[int, int] = {}
+        filled = listed
+        for streamed in sorted(self.blocks):
+            if streamed < filled:
+                places[streamed] = streamed
+            else:
+                places[filled] = streamed
+                filled += 1
+        first: tuple[Any, ParseFailure | None] | None = None
+        for place, block in enumerate(result.content or ()):
+            index = places.get(place)
+            if isinstance(block, TextBlock):
+                if target is None:
+                    continue
+                text = block.text if type(block.text) is str else None
+                live = live_value(self.lives.get(index)) if index is not None else UNSET
+                value, failure = target.result(text, stop, None, live)
+                set_side(block, value, failure, "parsed_output")
+                if first is None or (first[1] is not None and failure is None):
+                    first = value, failure
+            elif isinstance(block, ToolUseBlock) and tools:
+                tool = tools.get(block.name) if type(block.name) is str else None
+                if tool is not None:
+                    self._parse_input(block, tool, stop, index)
+        if target is not None:
+            if first is None:
+                first = None, ParseFailure(reason="empty", message="no text block to parse")
+            set_side(result, first[0], first[1], "parsed_output")
+
+    def _parse_input(
+        self, block: ToolUseBlock, tool: Target, stop: str | None, index: int | None
+    ) -> None:
+        """``parsed_input`` of a tool block: its joined input JSON as the tool's type, or the
+        ``input`` it arrived with when no delta came."""
+        state = self.blocks.get(index) if index is not None else None
+        if state is not None and state.json is not None:
+            text: str | None = state.input_text()
+        elif block.input is not UNSET:
+            text = msgspec.json.encode(block.input).decode()
+        else:
+            text = None
+        live = live_value(self.lives.get(index)) if index is not None else UNSET
+        value, failure = tool.result(text, stop, None, live)
+        set_side(block, value, failure, "parsed_input")
 
     # -- checks (before any change) -----------------------------------------------------------
 
@@ -388,19 +464,56 @@ class MessageMerger:
             block.set(key, copy(value))
 
     def _live_string(self, index: int, kind: str, value: str) -> None:
+        """The live event of a string delta (already merged: its fragment is in the block)."""
         events = self.events
         assert events is not None
+        structured = self.structured
         if kind == "text_delta":
-            events.append(MessageTextDelta(index=index, delta=value))
+            if structured is None or structured.content is None:
+                events.append(MessageTextDelta(index=index, delta=value))
+                return
+            live = self.lives.get(index)
+            if live is None:
+                text = join_fragments(self.blocks[index].fragments("text"))
+                live = self.lives[index] = Live(structured.content, text)
+                parsed = live.scan.value
+            else:
+                parsed = live.feed(value)
+            events.append(MessageTextDelta(index=index, delta=value, parsed=parsed))
+            live.elements(events, block=index)
         elif kind == "thinking_delta":
             events.append(MessageThinkingDelta(index=index, delta=value))
         elif kind == "input_json_delta":
             block = self.blocks[index]
+            typed = self._typed_input(index, block, value) if structured is not None else None
+            if typed is not None:
+                events.append(MessageInputDelta(index=index, delta=value, parsed=typed.scan.value))
+                typed.elements(events, block=index)
+                return
             state = block.parse
             if state is None:
                 state = block.parse = PartialParse()
             parsed = state.grow(len(value), self.partial, block.input_text)
             events.append(MessageInputDelta(index=index, delta=value, parsed=parsed))
+
+    def _typed_input(self, index: int, block: BlockState, value: str) -> Live | None:
+        """The live scan of a tool block whose tool ``tools=`` names, fed ``value`` (on the
+        first fragment, the whole input so far); ``None`` for any other block."""
+        if index in self.lives:
+            live = self.lives[index]
+            if live is not None:
+                live.feed(value)
+            return live
+        structured = self.structured
+        assert structured is not None
+        name = block.value.get("name")
+        tool = (
+            structured.tools.get(name)
+            if type(name) is str and block.value.get("type") in _TOOL_BLOCKS
+            else None
+        )
+        live = self.lives[index] = Live(tool, block.input_text()) if tool is not None else None
+        return live
 
     def on_block_stop(self, ev: MessageEvent) -> None:
         index, block = self._block(ev)

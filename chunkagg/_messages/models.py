@@ -20,7 +20,10 @@ plain JSON values. Every field defaults to ``UNSET`` and is set only when the se
 key, so ``to_dict()`` is the object a non-streamed request returns: a ``null`` stays ``null``,
 an absent key stays absent, keys chunkagg has no name for come back in place (``extra``). A
 block of a kind chunkagg does not type (``web_search_tool_result``, ``mcp_tool_use``,
-``compaction``...) stays a ``dict`` in ``content``, as sent.
+``compaction``...) stays a ``dict`` in ``content``, as sent. The structured values of
+``response_format=`` and ``tools=`` (``parsed_output``, ``parsed_input``, ``parse_error``) hang
+beside the fields of ``TextBlock``, ``ToolUseBlock`` and ``AnthropicMessage`` (``dict=True``),
+never among them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from msgspec import UNSET, UnsetType
 
 from .._core.models import Number, _Output, _Wire
+from .._core.parsed import side_value
 
 __all__ = [
     "AnthropicMessage",
@@ -89,12 +93,21 @@ class MessageEvent(_Wire, frozen=True):
 # -- the merged message --------------------------------------------------------------------------
 
 
-class TextBlock(_Output, kw_only=True):
-    """A ``text`` block: its whole text, and the citations that back it."""
+class TextBlock(_Output, kw_only=True, dict=True, gc=True):
+    """A ``text`` block: its whole text, and the citations that back it.
+
+    With ``MessageAccumulator(response_format=T)``, every text block has ``parsed_output`` (its
+    text as a ``T``, or ``None``) and ``parse_error`` (a ``ParseFailure`` saying why it is
+    ``None``), as the Anthropic SDK's ``ParsedTextBlock``; neither is a field: ``to_dict()``,
+    ``to_json()`` and ``==`` are the server's block.
+    """
 
     type: str | UnsetType = UNSET
     text: str | UnsetType = UNSET
     citations: list[Any] | UnsetType | None = UNSET
+
+    parsed_output = side_value("parsed_output", "The text as the ``response_format=`` type.")
+    parse_error = side_value("parse_error", "Why ``parsed_output`` is ``None``, if it is.")
 
 
 class ThinkingBlock(_Output, kw_only=True):
@@ -112,12 +125,17 @@ class RedactedThinkingBlock(_Output, kw_only=True):
     data: str | UnsetType = UNSET
 
 
-class ToolUseBlock(_Output, kw_only=True):
+class ToolUseBlock(_Output, kw_only=True, dict=True, gc=True):
     """A ``tool_use`` block: the call's id, name and whole ``input``.
 
     ``partial_json`` is set only when the streamed input never became whole JSON (a stream cut
     inside it, or a model that wrote broken JSON): the fragments joined, as sent, beside
     ``input``, its partial parse.
+
+    With ``MessageAccumulator(tools={name: T})``, a block of a tool named there has
+    ``parsed_input`` (its input as a ``T``, or ``None``) and ``parse_error`` (a ``ParseFailure``
+    saying why it is ``None``); neither is a field: ``to_dict()``, ``to_json()`` and ``==`` are
+    the server's block.
     """
 
     type: str | UnsetType = UNSET
@@ -125,6 +143,11 @@ class ToolUseBlock(_Output, kw_only=True):
     name: str | UnsetType = UNSET
     input: Any = UNSET
     partial_json: str | UnsetType = UNSET
+
+    parsed_input = side_value(
+        "parsed_input", "The input as the type ``tools=`` names for this tool."
+    )
+    parse_error = side_value("parse_error", "Why ``parsed_input`` is ``None``, if it is.")
 
 
 class ServerToolUseBlock(ToolUseBlock, kw_only=True):
@@ -155,12 +178,18 @@ class MessageUsage(_Output, kw_only=True):
     service_tier: str | UnsetType | None = UNSET
 
 
-class AnthropicMessage(_Output, kw_only=True):
+class AnthropicMessage(_Output, kw_only=True, dict=True, gc=True):
     """The merged Anthropic ``message``: what a non-streamed request would have returned.
 
     Fields the server did not send are ``UNSET`` (and absent from ``to_dict()``); ``extra``
     holds the keys chunkagg has no name for (``context_management``, ``container`` of a newer
     API...).
+
+    With ``MessageAccumulator(response_format=T)``: ``parsed_output``, the ``parsed_output`` of
+    the first text block that parsed (the Anthropic SDK's ``ParsedMessage.parsed_output``), and
+    ``parse_error``: ``None`` then, else the first text block's (``"empty"`` when there is no
+    text block). Neither is a field: ``to_dict()``, ``to_json()`` and ``==`` are the server's
+    message.
     """
 
     id: str | UnsetType = UNSET
@@ -174,6 +203,11 @@ class AnthropicMessage(_Output, kw_only=True):
     stop_reason: str | UnsetType | None = UNSET
     stop_sequence: str | UnsetType | None = UNSET
     usage: MessageUsage | UnsetType | None = UNSET
+
+    parsed_output = side_value(
+        "parsed_output", "The first text block's ``parsed_output`` that is a value."
+    )
+    parse_error = side_value("parse_error", "Why ``parsed_output`` is ``None``, if it is.")
 
     @property
     def text(self) -> str:
