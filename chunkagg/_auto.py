@@ -15,6 +15,7 @@ at the end). So at most that many bytes are held, plus the piece that crossed th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import msgspec
@@ -105,7 +106,7 @@ class AutoAccumulator:
         print(acc.api)
     """
 
-    __slots__ = ("_held", "_inner", "_options", "_scout")
+    __slots__ = ("_held", "_inner", "_options", "_scout", "_tools")
 
     def __init__(
         self,
@@ -114,6 +115,8 @@ class AutoAccumulator:
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         max_text_size: int = DEFAULT_MAX_TEXT_SIZE,
         track: bool = False,
+        response_format: Any = None,
+        tools: Mapping[str, Any] | None = None,
     ) -> None:
         """Create an accumulator for one stream of any of the four formats.
 
@@ -124,18 +127,26 @@ class AutoAccumulator:
             max_text_size: merged text, as for ``Accumulator`` (each format counts what it
                 merges); the other limits keep their defaults.
             track: derive live-UI events, read with ``take_events()``.
+            response_format: the type of the structured text, as for each format's
+                accumulator (chat's message ``parsed``, Responses' ``output_parsed``,
+                Messages' ``parsed_output``, legacy completions' ``parsed``).
+            tools: function or tool name to the type of its arguments (every format but
+                legacy completions, which has no tools).
 
         Raises:
             ValueError: an option is invalid.
+            TypeError: a type chunkagg cannot parse JSON into.
         """
         self._options: dict[str, Any] = {
             "format": format,
             "max_event_size": max_event_size,
             "max_text_size": max_text_size,
             "track": track,
+            "response_format": response_format,
         }
+        self._tools = tools
         # Built now so that a bad option is a ValueError here, not at the first event.
-        Accumulator(**self._options)
+        Accumulator(**self._options, tools=tools)
         self._inner: _Inner | None = None
         self._scout: Framer | None = Framer(format, max_event_size)
         self._held = bytearray()
@@ -277,7 +288,8 @@ class AutoAccumulator:
         return self._told(scout)
 
     def _commit(self, api: ApiName) -> _Inner:
-        inner = self._inner = ACCUMULATORS[api](**self._options)
+        options = self._options if api == "completions" else {**self._options, "tools": self._tools}
+        inner = self._inner = ACCUMULATORS[api](**options)
         self._scout = None
         return inner
 

@@ -232,6 +232,20 @@ class JsonScan:
         if self._string is not None and not self._key:
             self._show_string(False)
 
+    def final(self) -> Any:
+        """The value converted, if the text so far is one whole JSON value (a number or a
+        literal it ends on counts), else ``UNSET``; changes nothing, so scanning may go on."""
+        if self.error is not None:
+            return UNSET
+        if self.done:
+            return self.result
+        if self._run is None or self._stack:
+            return UNSET
+        ended = JsonScan(self._slot, elements=False)
+        ended._run = list(self._run)
+        ended.close()
+        return ended.result if ended.error is None else UNSET
+
     def close(self) -> None:
         """The text ended: a number or literal it ended on is complete."""
         if self._run is not None and not self._stack and self.error is None:

@@ -76,11 +76,7 @@ class Live:
     @property
     def value(self) -> Any:
         """The value the scan converted (once) when it closed, if it did; else ``UNSET``."""
-        scan = self.scan
-        scan.close()
-        if scan.done and scan.error is None:
-            return scan.result
-        return UNSET
+        return self.scan.final()
 
 
 def side_value(name: str, doc: str) -> Any:

@@ -457,3 +457,13 @@ def test_a_number_where_a_string_is_expected_is_an_element_error() -> None:
     scan.feed('["a", 7, true, "b"]')
     assert [error is None for _, _, _, error in scan.elements or ()] == [True, False, False, True]
     assert scan.result is UNSET and [p for p, _ in scan.errors] == ["$[1]", "$[2]"]
+
+
+def test_final_peeks_at_a_bare_number_without_ending_the_scan() -> None:
+    scan = JsonScan(plan(int))
+    scan.feed("4")
+    assert scan.final() == 4  # a snapshot now: the text so far is whole
+    scan.feed("2")
+    assert scan.final() == 42 and scan.error is None
+    scan.close()
+    assert scan.result == 42
