@@ -374,7 +374,9 @@ def accumulate(events: Iterable[Obj]) -> Outcome:
         if kind == "content_block_start":
             block = deepcopy(ev["content_block"])
             blocks[ev["index"]] = block
-            if block["type"] == "fallback":
+            if block["type"] == "fallback" and block["to"]["model"] is not None:
+                # A null names no model: the message keeps the one it had (chunkagg's rule for
+                # a null anywhere a value is kept, never documented by Anthropic).
                 msg["model"] = block["to"]["model"]
         elif kind == "content_block_delta":
             block, delta = blocks[ev["index"]], ev["delta"]
