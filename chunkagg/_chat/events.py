@@ -297,8 +297,10 @@ class TrackingMerger(Merger):
         live = self._lives.get(choice)
         if live is None:
             live = self._lives[choice] = Live(structured.content)
-        self.events.append(ContentDelta(choice=choice, delta=text, parsed=live.feed(text)))
-        if live.scan.elements:
+        scan = live.scan
+        scan.feed(text)
+        self.events.append(ContentDelta(choice=choice, delta=text, parsed=scan.value))
+        if scan.elements:
             live.elements(self.events, choice=choice)
 
     def _typed(self, call: ToolCallState, fragment: str) -> Live | None:

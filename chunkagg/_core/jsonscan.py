@@ -50,6 +50,7 @@ class _Frame:
 
     __slots__ = (
         "at",
+        "attr",
         "bad",
         "display",
         "fields",
@@ -72,6 +73,7 @@ class _Frame:
         self.typed = display is not values
         self.fields = node.fields if node.fields is not None else {}
         self.key = ""
+        self.attr: str | None = None  # the attribute of ``key`` on a Partial, if it has one
         self.bad: str | None = None  # the error of a value inside that did not convert
         self.path: str | None = None  # its JSON path, once asked for
         self.state = _KEY_OR_END if is_object else _ITEM_OR_END
@@ -173,10 +175,12 @@ class JsonScan:
                 top.key = key
                 top.state = _COLON
                 node = top.node
-                field = node.fields.get(key) if node.fields is not None else None
+                field = top.fields.get(key)
                 if field is not None:
-                    self._slot = field[1]
-                elif node.variants is not None and key == node.tag_field:
+                    top.attr, self._slot = field
+                    continue
+                top.attr = None
+                if node.variants is not None and key == node.tag_field:
                     self._slot = _TAG_NODE
                 else:
                     self._slot = node.item  # type: ignore[assignment]
@@ -326,9 +330,8 @@ class JsonScan:
         key = top.key
         if top.typed:
             top.values[key] = value
-            field = top.fields.get(key)
-            if field is not None:
-                setattr(top.display, field[0], display)
+            if top.attr is not None:
+                setattr(top.display, top.attr, display)
         else:
             top.display[key] = display
         return key
@@ -338,9 +341,8 @@ class JsonScan:
         """Show a value again at ``key`` of an open object (it grew, or it was converted)."""
         if frame.typed:
             frame.values[key] = value
-            field = frame.fields.get(key)
-            if field is not None:
-                setattr(frame.display, field[0], display)
+            if frame.attr is not None:
+                setattr(frame.display, frame.attr, display)
         else:
             frame.display[key] = display
 
@@ -496,28 +498,18 @@ class JsonScan:
             self.value = text
         else:
             top = stack[-1]
-            if top.is_object:
-                self._put(top, top.key, text, text)
-            else:
+            if not top.is_object:
                 top.display[-1] = text
+            elif not top.typed:
+                top.display[top.key] = text
+            elif top.attr is not None:  # (its value is kept when it ends)
+                setattr(top.display, top.attr, text)
 
     def _end_string(self) -> None:
         node = self._string
         assert node is not None
         text = self._text()
         self._string = None
-        if self._key:
-            top = self._stack[-1]
-            top.key = text
-            top.state = _COLON
-            field = top.node.fields.get(text) if top.node.fields is not None else None
-            if field is not None:
-                self._slot = field[1]
-            elif top.node.variants is not None and text == top.node.tag_field:
-                self._slot = _TAG_NODE
-            else:
-                self._slot = top.node.item  # type: ignore[assignment]
-            return
         self._complete(text, text, node, node.kind == STRING)
 
     def _retype(self, frame: _Frame) -> None:

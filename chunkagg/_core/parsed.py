@@ -16,7 +16,7 @@ from msgspec import UNSET
 
 from .events import ElementParsed
 from .jsonscan import JsonScan
-from .targets import ParseFailure, Target
+from .targets import ParseFailure, Target, target_of
 
 __all__ = ["Live", "Structured", "set_side", "side_value"]
 
@@ -28,14 +28,14 @@ class Structured:
     __slots__ = ("content", "tools")
 
     def __init__(self, response_format: Any, tools: Mapping[str, Any] | None) -> None:
-        self.content = Target(response_format) if response_format is not None else None
+        self.content = target_of(response_format) if response_format is not None else None
         if tools is not None and not isinstance(tools, Mapping):
             raise TypeError(f"tools must be a mapping of name to type, not {type(tools).__name__}")
         named: dict[str, Target] = {}
         for name, tp in (tools or {}).items():
             if not isinstance(name, str):
                 raise TypeError(f"tools keys must be function names, not {type(name).__name__}")
-            named[name] = Target(tp)
+            named[name] = target_of(tp)
         self.tools = named
 
     @classmethod

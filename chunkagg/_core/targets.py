@@ -25,7 +25,7 @@ from msgspec import UNSET
 
 from .limits import MAX_DEPTH, deeper_than
 
-__all__ = ["ANY", "ParseFailure", "Target", "is_pydantic", "plan"]
+__all__ = ["ANY", "ParseFailure", "Target", "is_pydantic", "plan", "target_of"]
 
 OBJECT, ARRAY, STRING, ATOM, ANY_KIND = range(5)
 
@@ -483,19 +483,24 @@ class Target:
         return self.parse(text, finish is not None)
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_target(tp: Any) -> Target:
+    return Target(tp)
+
+
+def target_of(tp: Any) -> Target:
+    """The ``Target`` of ``tp``, made once per type (it holds no state of any stream)."""
+    try:
+        return _cached_target(tp)
+    except TypeError as exc:
+        if "unhashable" not in str(exc):
+            raise
+        return Target(tp)
+
+
 def _bad_json(message: str, ended: bool) -> ParseFailure:
     if not ended and ("truncated" in message.lower() or "EOF" in message):
         return ParseFailure(
             reason="incomplete", message=f"the stream ended inside the JSON: {message}"
         )
     return ParseFailure(reason="invalid_json", message=message)
-
-
-def targets_of(tools: dict[str, Any] | None) -> dict[str, Target]:
-    """``tools`` (function name to type) as targets; ``TypeError`` for a key that is no name."""
-    out = {}
-    for name, tp in (tools or {}).items():
-        if not isinstance(name, str):
-            raise TypeError(f"tools keys must be function names (str), not {type(name).__name__}")
-        out[name] = Target(tp)
-    return out
