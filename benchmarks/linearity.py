@@ -3,7 +3,8 @@
 For each kind of event (a Responses delta to the same place or alternating places, with
 logprobs, an annotation appended or inserted at the front, an event with no merge rule, items,
 parts and restatements; chat and legacy completion chunks of each shape; Anthropic Messages
-deltas of each type, citations, unknown deltas and events), builds a stream of
+deltas of each type, citations, unknown deltas and events; a typed value scanned live, an array
+element or four characters of a string a delta, on each format), builds a stream of
 ``n`` and of ``factor * n`` such events after a fixed start, feeds each whole to its accumulator
 and finalizes, and prints the time per event at each size and their ratio: about 1.0 is linear,
 while a cost per event that grows with the events before it (the quadratic insertion at index 0
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import orjson
 
 import chunkagg
@@ -355,6 +357,74 @@ MESSAGES_KINDS = [
 ]
 
 
+# -- structured outputs (issue 17): a typed value scanned live, on each format -------------------
+
+
+class _Item(msgspec.Struct):
+    a: int
+    s: str
+
+
+class _Long(msgspec.Struct):
+    s: str
+
+
+def _typed_pieces(kind: str, n: int) -> list[str]:
+    """The content fragments of a typed value: an array of objects, an element per fragment,
+    or one string growing by four characters a fragment."""
+    if kind.startswith("typed array"):
+        return ["[", *['{"a": 1, "s": "xy"}, '] * n, '{"a": 2, "s": "z"}]']
+    return ['{"s": "', *["abcd"] * n, '"}']
+
+
+def _structured(kind: str, n: int) -> list[Obj]:
+    pieces = _typed_pieces(kind, n)
+    if kind.endswith("(chat)"):
+        return [
+            {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": p}}]}
+            for p in pieces
+        ]
+    if kind.endswith("(chat tool arguments)"):
+        first = {"index": 0, "id": "c", "function": {"name": "f", "arguments": ""}}
+        return [
+            {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": d}]}
+            for d in [
+                {"tool_calls": [first]},
+                *[{"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces],
+            ]
+        ]
+    if kind.endswith("(completions)"):
+        return [{"object": "text_completion", "choices": [{"index": 0, "text": p}]} for p in pieces]
+    if kind.endswith("(messages)"):
+        events = _messages("text delta to the same block", 0)
+        return events + [
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}}
+            for p in pieces
+        ]
+    raise ValueError(kind)
+
+
+STRUCTURED_KINDS = [
+    "typed array, an element a delta (chat)",
+    "typed string, four characters a delta (chat)",
+    "typed array, an element a delta (chat tool arguments)",
+    "typed array, an element a delta (completions)",
+    "typed array, an element a delta (messages)",
+]
+
+
+def _typed_accumulator(kind: str) -> Callable[[], Any]:
+    tp: Any = list[_Item] if kind.startswith("typed array") else _Long
+    if kind.endswith("(chat tool arguments)"):
+        return lambda: chunkagg.Accumulator(tools={"f": tp}, track=True)
+    new = {
+        "chat": chunkagg.Accumulator,
+        "completions": chunkagg.CompletionAccumulator,
+        "messages": chunkagg.MessageAccumulator,
+    }[kind.rsplit("(", 1)[1].rstrip(")").split()[0]]
+    return lambda: new(response_format=tp, track=True)
+
+
 # -- measuring --------------------------------------------------------------------------------
 
 
@@ -409,6 +479,12 @@ def _cases() -> list[Case]:
             return chunkagg.MessageAccumulator(**options)
 
         cases.append(Case("messages", kind, make_m, acc_m))
+    for kind in STRUCTURED_KINDS:
+
+        def make_s(n: int, kind: str = kind) -> bytes:
+            return _sse(_structured(kind, n), event_lines="(messages)" in kind)
+
+        cases.append(Case("structured", kind, make_s, _typed_accumulator(kind)))
     return cases
 
 
