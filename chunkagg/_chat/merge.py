@@ -122,6 +122,7 @@ class Merger:
         "system_fingerprint",
         "text_size",
         "top",
+        "top_open",
         "usage",
     )
 
@@ -151,6 +152,7 @@ class Merger:
         self.service_tier: str | None = None
         self.usage: Usage | None = None
         self.top: dict[str, Any] | None = None  # chunk-level extensions and unknown keys
+        self.top_open = True  # whether a first-value field above is still None
         self.structured: Structured | None = None  # the caller's types (response_format=...)
 
     def shape(self, root: type[ResponseBody2]) -> Shape | None:
@@ -223,16 +225,32 @@ class Merger:
                         st = states[ch.index] = ChoiceState(ch.index)
                     self.text_size += self._apply(st, ch, shape)
         # Azure's filter chunks carry "" and 0 here: only a non-empty value counts as carried.
-        if self.id is None and chunk.id:
-            self.id = chunk.id
-        if self.created is None and chunk.created:
-            self.created = chunk.created
-        if self.model is None and chunk.model:
-            self.model = chunk.model
-        if self.system_fingerprint is None and chunk.system_fingerprint:
-            self.system_fingerprint = chunk.system_fingerprint
-        if self.service_tier is None and chunk.service_tier:
-            self.service_tier = chunk.service_tier
+        # Once all five are set (OpenAI's first chunk sets them) nothing here can change.
+        if self.top_open:
+            found = False
+            if self.id is None and chunk.id:
+                self.id = chunk.id
+                found = True
+            if self.created is None and chunk.created:
+                self.created = chunk.created
+                found = True
+            if self.model is None and chunk.model:
+                self.model = chunk.model
+                found = True
+            if self.system_fingerprint is None and chunk.system_fingerprint:
+                self.system_fingerprint = chunk.system_fingerprint
+                found = True
+            if self.service_tier is None and chunk.service_tier:
+                self.service_tier = chunk.service_tier
+                found = True
+            if found:
+                self.top_open = (
+                    self.service_tier is None
+                    or self.system_fingerprint is None
+                    or self.id is None
+                    or self.model is None
+                    or self.created is None
+                )
         if usage is not None:
             self.usage = usage
         if shape is not None:
