@@ -701,3 +701,52 @@ def truths() -> st.SearchStrategy[dict[str, Any]]:
 def streams() -> st.SearchStrategy[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """``(truth, chunk dicts)`` pairs: a truth and one random rendering of it."""
     return st.randoms(use_true_random=False).map(random_stream)
+
+
+# -- structured outputs: live values --------------------------------------------------------------
+
+NOTHING: Any = type("Nothing", (), {"__repr__": lambda self: "NOTHING"})()  # not started yet
+
+
+def snapshot_json(value: Any) -> Any:
+    """A live structured value (``ContentDelta.parsed``...) as plain JSON, now: it changes in
+    place as the stream goes on. Pydantic models as their JSON; ``UNSET`` as ``NOTHING``."""
+    if value is msgspec.UNSET:
+        return NOTHING
+    return msgspec.to_builtins(value, enc_hook=_model_json)
+
+
+def _model_json(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is None:
+        raise NotImplementedError(type(value))
+    return dump(mode="json")
+
+
+def assert_grows(before: Any, after: Any, where: str = "$") -> None:
+    """``after`` (a later ``snapshot_json``) is ``before`` grown: keys stay, lists lengthen,
+    strings extend, any other value never changes (a number may go from a JSON ``0`` to its
+    type's ``0.0``: a tagged union's scalar seen before its tag arrived)."""
+    if before is NOTHING:
+        return
+    if isinstance(before, dict):
+        assert isinstance(after, dict), f"{where}: {before!r} then {after!r}"
+        for key, value in before.items():
+            assert key in after, f"{where}: key {key!r} vanished"
+            assert_grows(value, after[key], f"{where}.{key}")
+    elif isinstance(before, list):
+        assert isinstance(after, list) and len(after) >= len(before), f"{where}: shrank"
+        for i, value in enumerate(before):
+            assert_grows(value, after[i], f"{where}[{i}]")
+    elif isinstance(before, str):
+        assert isinstance(after, str) and after.startswith(before), (
+            f"{where}: {before!r} then {after!r}"
+        )
+    elif isinstance(before, int | float) and not isinstance(before, bool):
+        assert after == before and not isinstance(after, bool), (
+            f"{where}: {before!r} then {after!r}"
+        )
+    else:
+        assert type(after) is type(before) and after == before, (
+            f"{where}: {before!r} then {after!r}"
+        )

@@ -9,16 +9,14 @@ peer for the pydantic models.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import random
 from typing import Any
 
 import msgspec
-import pydantic
 import pytest
-from helpers import SYNTHETIC, choice, chunk, split_feeds, sse
+from helpers import SYNTHETIC, assert_grows, choice, chunk, snapshot_json, split_feeds, sse
 from msgspec import UNSET
 from synthetic.structured import types as T
 
@@ -41,16 +39,6 @@ def _supported(tp: Any) -> bool:
     except TypeError:
         return False  # msgspec takes no union of several dataclasses or TypedDicts
     return True
-
-
-def _builtins(value: Any) -> Any:
-    return msgspec.to_builtins(copy.deepcopy(value), enc_hook=_dump_model)
-
-
-def _dump_model(value: Any) -> Any:
-    if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
-    raise NotImplementedError(type(value))
 
 
 def _expected(name: str) -> dict[str, Any]:
@@ -137,7 +125,7 @@ def test_partials_only_grow(name: str) -> None:
             if isinstance(event, chunkagg.ContentDelta | chunkagg.ToolCallArgumentsDelta):
                 key = event.choice if isinstance(event, chunkagg.ContentDelta) else event.call
                 if event.parsed is not UNSET and event.parsed is not None:
-                    shown.setdefault(key, []).append(_builtins(event.parsed))
+                    shown.setdefault(key, []).append(snapshot_json(event.parsed))
             elif isinstance(event, chunkagg.ElementParsed):
                 assert event.error is None
                 elements.append((event.call, event.path, event.index))
@@ -145,26 +133,10 @@ def test_partials_only_grow(name: str) -> None:
     assert shown
     for values in shown.values():
         for before, after in itertools.pairwise(values):
-            _grows(before, after)
+            assert_grows(before, after)
     assert len(set(elements)) == len(elements)
     if name != "chat-strict-tools.sse":
         assert elements  # every fixture with content has arrays
-
-
-def _grows(before: Any, after: Any) -> None:
-    if isinstance(before, dict):
-        assert isinstance(after, dict)
-        for key, value in before.items():
-            assert key in after
-            _grows(value, after[key])
-    elif isinstance(before, list):
-        assert isinstance(after, list) and len(after) >= len(before)
-        for a, b in zip(before, after, strict=False):
-            _grows(a, b)
-    elif isinstance(before, str):
-        assert isinstance(after, str) and after.startswith(before)
-    else:
-        assert before == after
 
 
 def test_an_invalid_value_keeps_the_text_and_says_where() -> None:

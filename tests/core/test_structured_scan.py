@@ -8,7 +8,6 @@ element is reported once, in order.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import enum
 import itertools
@@ -19,6 +18,7 @@ from typing import Any, Literal, TypedDict
 import msgspec
 import pydantic
 import pytest
+from helpers import assert_grows, snapshot_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec import UNSET
@@ -146,45 +146,6 @@ def _pieces(text: str, rng: random.Random) -> list[str]:
     return out
 
 
-_NOTHING = object()  # the snapshot of a value not started yet
-
-
-def _snapshot(value: Any) -> Any:
-    if value is UNSET:
-        return _NOTHING
-    return msgspec.to_builtins(copy.deepcopy(value), enc_hook=_pydantic)
-
-
-def _pydantic(value: Any) -> Any:
-    if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
-    raise NotImplementedError(type(value))
-
-
-def _grows(before: Any, after: Any, path: str = "$") -> None:
-    """``after`` holds everything ``before`` showed: keys stay, lists only grow, strings only
-    extend, any other value never changes."""
-    if before is _NOTHING:
-        return
-    if isinstance(before, dict):
-        assert isinstance(after, dict), (path, before, after)
-        for key, value in before.items():
-            assert key in after, f"{path}: key {key!r} vanished"
-            _grows(value, after[key], f"{path}.{key}")
-    elif isinstance(before, list):
-        assert isinstance(after, list) and len(after) >= len(before), (path, before, after)
-        for i, (a, b) in enumerate(zip(before, after, strict=False)):
-            _grows(a, b, f"{path}[{i}]")
-    elif isinstance(before, str):
-        assert isinstance(after, str) and after.startswith(before), (path, before, after)
-    elif isinstance(before, int | float) and not isinstance(before, bool):
-        # Equal as numbers: a scalar that came before a tagged union's tag is plain JSON (0),
-        # then its variant's type (0.0).
-        assert after == before and not isinstance(after, bool), (path, before, after)
-    else:
-        assert before == after and type(before) is type(after), (path, before, after)
-
-
 def _arrays(value: Any, path: str = "$") -> list[tuple[str, int]]:
     """Every ``(array path, index)`` inside a JSON value."""
     out: list[tuple[str, int]] = []
@@ -203,9 +164,9 @@ def _scan(tp: Any, pieces: list[str]) -> tuple[JsonScan, list[Any]]:
     snapshots = []
     for piece in pieces:
         scan.feed(piece)
-        snapshots.append(_snapshot(scan.value))
+        snapshots.append(snapshot_json(scan.value))
     scan.close()
-    snapshots.append(_snapshot(scan.value))
+    snapshots.append(snapshot_json(scan.value))
     return scan, snapshots
 
 
@@ -220,7 +181,7 @@ def test_partials_grow_and_the_last_is_the_whole_converted(value: Any, seed: int
     assert scan.done and scan.result == expected and scan.value is scan.result
     assert Target(Tree).parse(text, True) == (expected, None)
     for before, after in itertools.pairwise(snapshots):
-        _grows(before, after)
+        assert_grows(before, after)
     assert snapshots[-1] == msgspec.to_builtins(expected)
     # Each element of each array once, in completion order: inner ones before their parent's.
     seen = [(path, index) for path, index, _, error in scan.elements or () if error is None]
@@ -239,7 +200,7 @@ def test_any_json_under_any_split(value: Any, seed: int) -> None:
     assert scan.error is None
     assert scan.done and scan.result == json.loads(text)
     for before, after in itertools.pairwise(snapshots):
-        _grows(before, after)
+        assert_grows(before, after)
 
 
 @pytest.mark.parametrize(
@@ -257,7 +218,7 @@ def test_every_cut_of_numbers_strings_escapes_and_surrogates(text: str) -> None:
             scan, snapshots = _scan(Leaf, [text[:cut], text[cut:third], text[third:]])
             assert scan.result == expected, (cut, third)
             for before, after in itertools.pairwise(snapshots):
-                _grows(before, after)
+                assert_grows(before, after)
 
 
 def test_a_number_appears_only_once_complete() -> None:
@@ -265,7 +226,7 @@ def test_a_number_appears_only_once_complete() -> None:
     seen = []
     for piece in ['{"n": 5', "8", ", ", '"label": "te', 'mp", "ratio": 58', ".", "6}"]:
         scan.feed(piece)
-        seen.append(_snapshot(scan.value))
+        seen.append(snapshot_json(scan.value))
     assert seen[0] == {} and seen[1] == {}  # 5, then 58: not shown until the comma
     assert seen[2] == {"n": 58}
     assert seen[3] == {"n": 58, "label": "te"}  # a free string grows
@@ -356,7 +317,7 @@ def test_each_kind_of_type_streams_and_converts(tp: Any) -> None:
     assert failure is None and scan.result == final
     assert type(final) is (dict if tp is LeafTD else tp)
     for before, after in itertools.pairwise(snapshots):
-        _grows(before, after)
+        assert_grows(before, after)
 
 
 def test_pydantic_models_are_validated_by_pydantic_with_the_path() -> None:

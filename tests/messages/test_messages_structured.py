@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 import pydantic
 import pytest
-from helpers import SYNTHETIC, split_feeds
+from helpers import SYNTHETIC, assert_grows, snapshot_json, split_feeds
 from msgspec import UNSET
 from synthetic.structured import types as T
 
@@ -61,17 +61,6 @@ def _as(tp: Any, value: Any) -> Any:
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         return tp.model_validate(value)
     return msgspec.convert(value, tp)
-
-
-def _builtins(value: Any) -> Any:
-    """A snapshot of a live value as plain JSON (the live value changes in place)."""
-    return msgspec.to_builtins(value, enc_hook=_dump_model)
-
-
-def _dump_model(value: Any) -> Any:
-    if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
-    raise NotImplementedError(type(value))
 
 
 def _merge(
@@ -186,39 +175,23 @@ def test_partials_only_grow(name: str, kind: str) -> None:
                 if rf is None and isinstance(event, MessageTextDelta):
                     assert event.parsed is UNSET  # no response_format: no scan
                 elif event.parsed is not UNSET:
-                    shown.setdefault(event.index, []).append(_builtins(event.parsed))
+                    shown.setdefault(event.index, []).append(snapshot_json(event.parsed))
     acc.finalize()
     assert shown
     for values in shown.values():
         assert len(values) > 3
         for before, after in itertools.pairwise(values):
-            _grows(before, after)
+            assert_grows(before, after)
     if name == "messages-json-output.sse":
         names = [v.get("name") for v in shown[0]]
         assert "José " in names and names[-1] == "José Álvarez"  # shown as it grows
 
 
-def _grows(before: Any, after: Any) -> None:
-    if isinstance(before, dict):
-        assert isinstance(after, dict)
-        for key, value in before.items():
-            assert key in after
-            _grows(value, after[key])
-    elif isinstance(before, list):
-        assert isinstance(after, list) and len(after) >= len(before)
-        for a, b in zip(before, after, strict=False):
-            _grows(a, b)
-    elif isinstance(before, str):
-        assert isinstance(after, str) and after.startswith(before)
-    else:
-        assert before == after
-
-
 def test_the_grows_check_can_fail() -> None:
-    _grows({"a": "x"}, {"a": "xy", "b": 1})
+    assert_grows({"a": "x"}, {"a": "xy", "b": 1})
     for before, after in (({"a": 1}, {}), ("ab", "ac"), (1, 2), ([1, 2], [1])):
         with pytest.raises(AssertionError):
-            _grows(before, after)
+            assert_grows(before, after)
 
 
 # -- the reasons ---------------------------------------------------------------------------------
@@ -235,7 +208,7 @@ def test_max_tokens_gives_none_with_the_reason_and_keeps_the_text(kind: str) -> 
         assert message.text == '{"name":"John Smith","email":"john@exa'
         if track:  # the partial value streamed before the cut
             partials = [e.parsed for e in events if isinstance(e, MessageTextDelta)]
-            assert _builtins(partials[-1]) == {"name": "John Smith", "email": "john@exa"}
+            assert snapshot_json(partials[-1]) == {"name": "John Smith", "email": "john@exa"}
 
 
 def test_model_context_window_exceeded_is_a_cut_too() -> None:

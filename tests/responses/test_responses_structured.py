@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 import pydantic
 import pytest
-from helpers import SPLIT_IDS, SPLITS, SYNTHETIC, Split, split_feeds
+from helpers import SPLIT_IDS, SPLITS, SYNTHETIC, Split, assert_grows, split_feeds
 from msgspec import UNSET
 from synthetic.structured import types
 from typing_extensions import is_typeddict
@@ -249,28 +249,6 @@ def failure(value: Any, error: Any) -> ParseFailure:
     assert value is None
     assert isinstance(error, ParseFailure)
     return error
-
-
-def assert_grows(before: Any, after: Any, where: str) -> None:
-    """``after`` is ``before`` grown: keys stay, strings extend, lists lengthen, scalars
-    never change."""
-    if isinstance(before, dict):
-        assert isinstance(after, dict), where
-        for key, value in before.items():
-            assert key in after, f"{where}: {key!r} vanished"
-            assert_grows(value, after[key], f"{where}.{key}")
-    elif isinstance(before, list):
-        assert isinstance(after, list) and len(after) >= len(before), where
-        for i, value in enumerate(before):
-            assert_grows(value, after[i], f"{where}[{i}]")
-    elif isinstance(before, str):
-        assert isinstance(after, str) and after.startswith(before), (
-            f"{where}: {before!r} then {after!r}"
-        )
-    else:
-        assert type(after) is type(before) and after == before, (
-            f"{where}: {before!r} then {after!r}"
-        )
 
 
 def partials(seen: list[Snapshot], cls: type) -> list[Any]:
