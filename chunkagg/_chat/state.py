@@ -332,18 +332,29 @@ def apply_tools(
             # Before this call changes (Merger._check checked it already when the delta starts
             # a call, Gemini's way).
             check_depth(extra)
-        call = st.target(tc)
+        index = tc.index
+        by_index = st.by_index
+        if index is not None and not tc.id and by_index is not None:
+            # The commonest delta, an index and no id: ChoiceState.target's first case inline.
+            call = by_index.get(index)
+        else:
+            call = st.target(tc)
+            if (
+                call is not None
+                and index is not None
+                and by_index
+                and by_index.get(index) is not call
+            ):
+                # A known call come back to a reused index: what follows at that index without
+                # an id continues it.
+                by_index[index] = call
         if call is None:
             if st.calls is None or st.by_index is None or st.by_id is None:
                 st.calls, st.by_index, st.by_id = [], {}, {}
-            call = ToolCallState(tc.index, len(st.calls))
+            call = ToolCallState(index, len(st.calls))
             st.calls.append(call)
-            if tc.index is not None:
-                st.by_index[tc.index] = call
-        elif tc.index is not None and st.by_index and st.by_index.get(tc.index) is not call:
-            # A known call come back to a reused index: what follows at that index without an
-            # id continues it.
-            st.by_index[tc.index] = call
+            if index is not None:
+                st.by_index[index] = call
         st.last_call = call
         if targets is not None:
             targets.append(call)
