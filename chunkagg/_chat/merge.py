@@ -210,7 +210,7 @@ class Merger:
                     delta is not None
                     and (
                         delta.audio is not None
-                        or (delta.tool_calls and not st.continues(delta.tool_calls))
+                        or (delta.tool_calls and not _continues(st, delta.tool_calls))
                     )
                 ):
                     self._check(choices)
@@ -544,6 +544,16 @@ def _parse_call(tools: Mapping[str, Target], function: Any, finish: str | None, 
 
 _TEXT_PART = frozenset(("type", "text"))
 _THINKING_PART = frozenset(("type", "thinking"))
+
+
+def _continues(st: ChoiceState, tcs: list[ToolCallDelta]) -> bool:
+    """``st.continues(tcs)``, its commonest case (one delta: an index, no id) inline."""
+    if len(tcs) == 1:
+        tc = tcs[0]
+        by_index = st.by_index
+        if tc.index is not None and not tc.id and by_index is not None:
+            return tc.index in by_index
+    return st.continues(tcs)
 
 
 def _groq_usage(x_groq: Any) -> Usage | None:
