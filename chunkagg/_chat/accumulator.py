@@ -134,7 +134,8 @@ class Accumulator(StreamAccumulator[ResponseBody2, ChatCompletion]):
 
         Needs ``Accumulator(track=True)``. Each event is a ``ContentDelta``, ``RefusalDelta``,
         ``ReasoningDelta``, ``ToolCallStarted``, ``ToolCallArgumentsDelta``, ``ToolCallDone``,
-        ``ChoiceFinished`` or ``UsageReceived``.
+        ``ChoiceFinished``, ``UsageReceived``, or, with ``response_format=`` or ``tools=``,
+        ``ElementParsed``.
 
         Raises:
             RuntimeError: the accumulator was made without ``track=True``.

@@ -17,6 +17,7 @@ from msgspec import UNSET
 from .._core.events import (
     ChoiceFinished,
     ContentDelta,
+    ElementParsed,
     PartialParse,
     UsageReceived,
     _Event,
@@ -138,6 +139,7 @@ Event = (
     | ToolCallDone
     | ChoiceFinished
     | UsageReceived
+    | ElementParsed
 )
 
 

@@ -133,7 +133,8 @@ class CompletionAccumulator(StreamAccumulator[CompletionChunk, TextCompletion]):
         Needs ``CompletionAccumulator(track=True)``. The events are chat's, whose shapes fit, so
         one UI loop serves both formats: ``ContentDelta`` (a choice's ``text`` fragment, never
         empty), ``ChoiceFinished`` (a chunk gave the choice a non-empty ``finish_reason``: OpenAI
-        sends it twice, on the last text chunk and on an empty one) and ``UsageReceived``.
+        sends it twice, on the last text chunk and on an empty one), ``UsageReceived``, and,
+        with ``response_format=``, ``ElementParsed``.
 
         Raises:
             RuntimeError: the accumulator was made without ``track=True``.

@@ -39,7 +39,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from .._core.events import ChoiceFinished, ContentDelta, UsageReceived
+from .._core.events import ChoiceFinished, ContentDelta, ElementParsed, UsageReceived
 from .._core.limits import MAX_DEPTH, check_depth
 from .._core.models import Number, Usage, detach
 from .._core.parsed import Live, Structured, live_value, set_side
@@ -60,7 +60,7 @@ from .models import (
 __all__ = ["CORE_FIELDS", "CompletionEvent", "CompletionMerger", "TrackingCompletionMerger"]
 
 # The live events of this format: those every stream of choices shares (see ``take_events``).
-CompletionEvent = ContentDelta | ChoiceFinished | UsageReceived
+CompletionEvent = ContentDelta | ChoiceFinished | UsageReceived | ElementParsed
 
 # Fields with a rule of their own here: a caller's ``rules`` cannot change theirs. ``delta`` and
 # ``message`` mark a chat chunk (refused, see ``CompletionPlan``).
