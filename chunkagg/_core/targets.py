@@ -410,7 +410,13 @@ class Target:
         try:
             self._setup(tp)
         except TypeError as exc:
-            raise TypeError(f"chunkagg cannot parse JSON into {tp!r}: {exc}") from None
+            hint = ""
+            if isinstance(tp, dict):
+                hint = (
+                    " (pass the type itself, a Struct, dataclass, TypedDict or pydantic model; "
+                    "chunkagg.response_format(T) builds this request value from it)"
+                )
+            raise TypeError(f"chunkagg cannot parse JSON into {tp!r}: {exc}{hint}") from None
 
     def _setup(self, tp: Any) -> None:
         self.node = plan(tp)

@@ -364,6 +364,9 @@ def test_a_live_value_is_used_as_is() -> None:
 def test_a_type_msgspec_cannot_parse_into_is_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match="cannot parse JSON into"):
         Target(LeafDC | Leaf | LeafTD)
+    # The request's response_format value where the type belongs: said so.
+    with pytest.raises(TypeError, match=r"pass the type itself.*response_format\(T\)"):
+        Target({"type": "json_schema", "json_schema": {"name": "x", "schema": {}}})
 
 
 def test_a_long_free_string_is_shown_in_growing_steps_and_whole_at_the_end() -> None:
