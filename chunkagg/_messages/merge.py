@@ -208,7 +208,7 @@ class MessageMerger:
         self.structured: Structured | None = None  # the caller's types (response_format=...)
         # With live events and types: the live scan of each block's value, by index (``None``:
         # a tool block whose tool has no type).
-        self.lives: dict[int, Live | None] = {}
+        self.lives: dict[int, Live | None] | None = None  # live scans by block; on first use
 
     # -- MergeState ---------------------------------------------------------------------------
 
@@ -289,7 +289,7 @@ class MessageMerger:
                 if target is None:
                     continue
                 text = block.text if type(block.text) is str else None
-                live = live_value(self.lives.get(index)) if index is not None else UNSET
+                live = self._live(index)
                 value, failure = target.result(text, stop, None, live)
                 set_side(block, value, failure, "parsed_output")
                 if first is None or (first[1] is not None and failure is None):
@@ -315,7 +315,7 @@ class MessageMerger:
             text = msgspec.json.encode(block.input).decode()
         else:
             text = None
-        live = live_value(self.lives.get(index)) if index is not None else UNSET
+        live = self._live(index)
         value, failure = tool.result(text, stop, None, live)
         set_side(block, value, failure, "parsed_input")
 
@@ -472,10 +472,13 @@ class MessageMerger:
             if structured is None or structured.content is None:
                 events.append(MessageTextDelta(index=index, delta=value))
                 return
-            live = self.lives.get(index)
+            lives = self.lives
+            if lives is None:
+                lives = self.lives = {}
+            live = lives.get(index)
             if live is None:
                 text = join_fragments(self.blocks[index].fragments("text"))
-                live = self.lives[index] = Live(structured.content, text)
+                live = lives[index] = Live(structured.content, text)
                 parsed = live.scan.value
             else:
                 parsed = live.feed(value)
@@ -499,8 +502,11 @@ class MessageMerger:
     def _typed_input(self, index: int, block: BlockState, value: str) -> Live | None:
         """The live scan of a tool block whose tool ``tools=`` names, fed ``value`` (on the
         first fragment, the whole input so far); ``None`` for any other block."""
-        if index in self.lives:
-            live = self.lives[index]
+        lives = self.lives
+        if lives is None:
+            lives = self.lives = {}
+        if index in lives:
+            live = lives[index]
             if live is not None:
                 live.feed(value)
             return live
@@ -512,8 +518,14 @@ class MessageMerger:
             if type(name) is str and block.value.get("type") in _TOOL_BLOCKS
             else None
         )
-        live = self.lives[index] = Live(tool, block.input_text()) if tool is not None else None
+        live = lives[index] = Live(tool, block.input_text()) if tool is not None else None
         return live
+
+    def _live(self, index: int | None) -> Any:
+        """What the live scan of block ``index`` converted, or ``UNSET``."""
+        if index is None or self.lives is None:
+            return UNSET
+        return live_value(self.lives.get(index))
 
     def on_block_stop(self, ev: MessageEvent) -> None:
         index, block = self._block(ev)

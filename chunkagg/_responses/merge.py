@@ -143,7 +143,8 @@ class ResponseMerger:
         self.structured: Structured | None = None  # the caller's types (response_format=...)
         # With live events and types: the scan of each typed value, by (output_index,
         # content_index), ARGUMENTS for a call's arguments.
-        self.scans: dict[tuple[int, int], Scan] = {}
+        # Live scans of typed values, by (output_index, content_index); made on first use.
+        self.scans: dict[tuple[int, int], Scan] | None = None
 
     @property
     def empty(self) -> bool:
@@ -606,9 +607,12 @@ class ResponseMerger:
     def _scan(self, index: int, sub: int, target: Target, frags: list[str], delta: str) -> Scan:
         """The scan of a typed value, fed ``delta`` (already in ``frags``); made on the first
         fragment, fed everything so far (an announced text included)."""
-        scan = self.scans.get((index, sub))
+        scans = self.scans
+        if scans is None:
+            scans = self.scans = {}
+        scan = scans.get((index, sub))
         if scan is None:
-            scan = self.scans[index, sub] = Scan(target, join_fragments(frags))
+            scan = scans[index, sub] = Scan(target, join_fragments(frags))
         else:
             scan.feed(delta)
         return scan
@@ -617,7 +621,7 @@ class ResponseMerger:
         """The scan of a call's arguments when ``tools=`` names its function, else ``None``.
         The name comes with ``response.output_item.added``: a scan made after arguments came is
         fed them all."""
-        scan = self.scans.get((index, ARGUMENTS))
+        scan = self.scans.get((index, ARGUMENTS)) if self.scans is not None else None
         if scan is not None:
             scan.feed(delta)
             return scan
@@ -684,7 +688,7 @@ class ResponseMerger:
         # One copy of the whole tree: the result shares nothing with the state.
         result = typed_response(copy(response))
         if self.structured is not None:
-            attach(result, self.structured, self.scans)
+            attach(result, self.structured, self.scans or {})
         return result
 
 
