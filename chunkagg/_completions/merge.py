@@ -247,7 +247,7 @@ class CompletionMerger:
         self.max_text_size = max_text_size
         self.planner = Planner(rules)
         self.events: list[CompletionEvent] | None = None  # live-UI events, with track=True
-        self.plans: dict[type, CompletionPlan] = {}
+        self.plans: dict[type, CompletionPlan] | None = None  # by chunk class; on first use
         self.text_size = 0  # text characters plus logprob entries, all choices
         self.choices: dict[int, TextChoiceState] = {}
         self.id: str | None = None
@@ -263,9 +263,12 @@ class CompletionMerger:
         declared class, whose chunks take the hot path alone."""
         if not root._ext:
             return None
-        plan = self.plans.get(root)
+        plans = self.plans
+        if plans is None:
+            plans = self.plans = {}
+        plan = plans.get(root)
         if plan is None:
-            plan = self.plans[root] = CompletionPlan(self.planner, root)
+            plan = plans[root] = CompletionPlan(self.planner, root)
         return plan
 
     def add(self, chunk: CompletionChunk, plan: CompletionPlan | None) -> None:

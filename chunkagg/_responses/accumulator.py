@@ -224,7 +224,7 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
     def other_events(self) -> list[ResponseEvent]:
         """The events of a type the merge has no rule for, in stream order, as decoded (those
         that came once ``max_text_size`` was used up were refused, and are not here)."""
-        return list(self._merger.other)
+        return list(self._merger.other or ())
 
     @property
     def terminal(self) -> str | None:

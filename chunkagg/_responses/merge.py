@@ -123,11 +123,12 @@ class ResponseMerger:
         self.max_items = max_items
         self.max_text_size = max_text_size
         self.items: dict[int, ItemState] = {}
-        self.ids: dict[str, int] = {}  # item id to output index, for events that omit the index
+        # Item id to output index, for events that omit the index (made with the first id).
+        self.ids: dict[str, int] | None = None
         self.lifecycle: dict[str, Any] | None = None  # the last created/queued/in_progress
         self.final: dict[str, Any] | None = None  # the terminal event's response
         self.terminal: str | None = None
-        self.other: list[ResponseEvent] = []
+        self.other: list[ResponseEvent] | None = None  # made with the first such event
         self.disagreements: list[Disagreement] = []
         # max_text_size less the characters streamed and logprob entries: once below zero,
         # every event that would add some is dropped.
@@ -185,6 +186,8 @@ class ResponseMerger:
             # against max_text_size as the text of a delta does (an audio delta's base64).
             self._room(ev)
             self.room -= len(_ENCODE(ev))
+            if self.other is None:
+                self.other = []
             self.other.append(ev)
             return
         if self.terminal is not None:
@@ -215,7 +218,7 @@ class ResponseMerger:
         if index is None:
             # Some servers address an item by its id alone.
             item_id = ev.item_id
-            found = self.ids.get(item_id) if type(item_id) is str else None
+            found = self.ids.get(item_id) if type(item_id) is str and self.ids else None
             if found is None:
                 raise ChunkError(f"{ev.type} without an output_index (or a known item_id)")
             return found
@@ -253,7 +256,7 @@ class ResponseMerger:
             value: dict[str, Any] = {}
             if type(ev.item_id) is str:
                 value["id"] = ev.item_id
-                self.ids[ev.item_id] = index
+                self._name(ev.item_id, index)
             value["type"] = kind
             item = self.items[index] = ItemState(value)
         return item
@@ -400,11 +403,19 @@ class ResponseMerger:
             # The id of the item replaced no longer names one, so ids holds at most one id per
             # item: it never grows with the events.
             old_id = old.value.get("id")
-            if old_id != item_id and type(old_id) is str and self.ids.get(old_id) == index:
-                del self.ids[old_id]
+            ids = self.ids
+            if old_id != item_id and type(old_id) is str and ids and ids.get(old_id) == index:
+                del ids[old_id]
         if type(item_id) is str:
-            self.ids[item_id] = index
+            self._name(item_id, index)
         return item
+
+    def _name(self, item_id: str, index: int) -> None:
+        """Record that ``item_id`` names the item at ``index``."""
+        ids = self.ids
+        if ids is None:
+            ids = self.ids = {}
+        ids[item_id] = index
 
     def on_item_status(self, ev: ResponseEvent) -> None:
         index = self._output_index(ev)
