@@ -436,7 +436,7 @@ def test_item_ids_stay_one_per_item() -> None:
     old = events[1]["item"]["id"]
     late = {"type": "response.output_text.delta", "item_id": old, "content_index": 0, "delta": "x"}
     errors, result, acc = _run(_sse([*events, late]))
-    assert len(acc._merger.ids) == 1
+    assert acc._merger.ids is not None and len(acc._merger.ids) == 1
     assert [(e[0], e[2]) for e in errors] == [("ChunkError", len(events) + 1)]
     assert result["output"][0]["id"] == events[-1]["item"]["id"]
 
