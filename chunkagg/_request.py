@@ -38,12 +38,13 @@ import copy
 import dataclasses
 import inspect
 import re
-import sys
 import typing
 from collections.abc import Iterator
 from typing import Any
 
 import msgspec
+
+from ._core.targets import is_pydantic
 
 __all__ = [
     "anthropic_output_format",
@@ -259,10 +260,7 @@ def anthropic_output_format(type_: object, /) -> dict[str, Any]:
 
 
 def _generate(type_: object) -> dict[str, Any]:
-    # A pydantic model is a subclass of pydantic's BaseModel, so one exists only if pydantic is
-    # loaded already: looking in sys.modules keeps chunkagg from importing it.
-    pydantic = sys.modules.get("pydantic")
-    if pydantic is not None and isinstance(type_, type) and issubclass(type_, pydantic.BaseModel):
+    if is_pydantic(type_):  # told without importing pydantic
         schema: dict[str, Any] = type_.model_json_schema()  # type: ignore[attr-defined]
         return schema
     try:

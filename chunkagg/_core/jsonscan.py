@@ -327,24 +327,18 @@ class JsonScan:
             items = top.display
             items.append(display)
             return len(items) - 1
-        key = top.key
-        if top.typed:
-            top.values[key] = value
-            if top.attr is not None:
-                setattr(top.display, top.attr, display)
-        else:
-            top.display[key] = display
-        return key
+        self._put(top, display, value)
+        return top.key
 
     @staticmethod
-    def _put(frame: _Frame, key: str, display: Any, value: Any) -> None:
-        """Show a value again at ``key`` of an open object (it grew, or it was converted)."""
+    def _put(frame: _Frame, display: Any, value: Any) -> None:
+        """Show a value at the current key of an open object (it starts, grew, or converted)."""
         if frame.typed:
-            frame.values[key] = value
+            frame.values[frame.key] = value
             if frame.attr is not None:
                 setattr(frame.display, frame.attr, display)
         else:
-            frame.display[key] = display
+            frame.display[frame.key] = display
 
     def _complete(
         self, value: Any, display: Any, node: Node, started: bool = False, bad: str | None = None
@@ -375,7 +369,7 @@ class JsonScan:
             top.bad = error
         if top.is_object:
             if started:
-                self._put(top, top.key, display, converted)
+                self._put(top, display, converted)
             else:
                 self._place(display, converted)
                 if top.node.variants is not None and top.key == top.node.tag_field:
@@ -543,7 +537,7 @@ class JsonScan:
         else:
             parent = stack[-2]
             if parent.is_object:
-                self._put(parent, frame.at, frame.display, frame.display)  # type: ignore[arg-type]
+                self._put(parent, frame.display, frame.display)  # its key is still frame.at
             else:
                 parent.display[frame.at] = frame.display
 
