@@ -41,24 +41,17 @@ too much), and faster than the Anthropic SDK by the widest margin reachable.
 
 from __future__ import annotations
 
-import argparse
-import gc
-import hashlib
 import json
-import platform
 import random
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from . import responses
-from ._data import network_slices, one_byte_slices
+from .responses import Case, Consumer
 
 Obj = dict[str, Any]
 DEFAULT_SEED = 20260101
@@ -73,17 +66,6 @@ MODEL = "claude-sonnet-4-5-20250929"
 
 
 # -- streams ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Case:
-    """One generated stream: its bytes and the message it must finalize to."""
-
-    name: str
-    description: str
-    data: bytes
-    events: int
-    truth: Obj
 
 
 @dataclass
@@ -279,19 +261,6 @@ def make_case(name: str, seed: int = DEFAULT_SEED) -> Case:
 # -- consumers ---------------------------------------------------------------------------------
 
 
-class Consumer:
-    """Fed byte slices; ``run`` is timed, ``result`` gives builtins to check (``None``: none)."""
-
-    name = ""
-    one_byte = True
-
-    def run(self, slices: list[bytes]) -> Any:
-        raise NotImplementedError
-
-    def result(self, out: Any) -> Any:
-        return None
-
-
 class ChunkAgg(Consumer):
     name = "chunkagg"
 
@@ -397,14 +366,6 @@ class AnthropicClient(Consumer):
         return out.to_dict(mode="json", warnings=False)
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
-
-
 CONSUMERS: dict[str, Callable[[], Consumer]] = {
     "chunkagg": ChunkAgg,
     "chunkagg-events": ChunkAggEvents,
@@ -414,124 +375,11 @@ CONSUMERS: dict[str, Callable[[], Consumer]] = {
 }
 
 
-# -- the run -------------------------------------------------------------------------------------
+# -- the run: the Responses benchmark's, with this format's streams, consumers and verdict ------
 
 
-@dataclass
-class Cell:
-    """One consumer on one stream in one slicing: its run times and its check."""
-
-    times: list[float] = field(default_factory=list)
-    spent: float = 0.0
-    check: str = ""
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-
-def _check(consumer: Consumer, out: Any, truth: Obj) -> str:
-    got = consumer.result(out)
-    if got is None:
-        return "n/a"
-    if consumer.name.startswith("chunkagg"):
-        return "exact" if got == truth else "WRONG"
-    return "equal" if _canonical(got) == _canonical(truth) else "WRONG"
-
-
-def run(
-    names: list[str],
-    consumers: list[str],
-    repeat: int,
-    budget: float,
-    seed: int,
-    timer: Callable[[], float] = time.perf_counter,
-) -> dict[tuple[str, str, str], Cell]:
-    """Time every consumer on every stream and slicing, interleaved; return the cells."""
-    made = {name: CONSUMERS[name]() for name in consumers}
-    cases = {name: make_case(name, seed) for name in names}
-    slices = {
-        (name, mode): (
-            network_slices(case.data, seed, name)
-            if mode == "network"
-            else one_byte_slices(case.data)
-        )
-        for name, case in cases.items()
-        for mode in MODES
-    }
-    cells: dict[tuple[str, str, str], Cell] = {}
-    for r in range(repeat):
-        for (name, mode), pieces in slices.items():
-            order = list(made.values())
-            shift = r % len(order)
-            for consumer in order[shift:] + order[:shift]:
-                if mode == "1-byte" and not consumer.one_byte:
-                    continue
-                cell = cells.setdefault((name, mode, consumer.name), Cell())
-                if cell.times and cell.spent >= budget:
-                    continue
-                gc.collect()
-                start = timer()
-                out = consumer.run(pieces)
-                elapsed = timer() - start
-                cell.times.append(elapsed)
-                cell.spent += elapsed
-                if not cell.check:
-                    cell.check = _check(consumer, out, cases[name].truth)
-    return cells
-
-
-def report(cells: dict[tuple[str, str, str], Cell], names: list[str], seed: int) -> Obj:
-    """Print the table of ratios; return what ``--json`` writes."""
-    rows = []
-    print(
-        f"{'stream':<12} {'slices':<8} {'chunkagg/floor':>14} {'events/chunkagg':>15} "
-        f"{'anthropic-state/chunkagg':>24} {'anthropic-client/chunkagg':>25}  runs  checks"
-    )
-    for name in names:
-        for mode in MODES:
-            mine = cells.get((name, mode, "chunkagg"))
-            if mine is None:
-                continue
-
-            def ratio(other: str, over: bool = True, mine: Cell = mine, key: Any = None) -> Any:
-                cell = cells.get((*key, other))
-                if cell is None:
-                    return None
-                return cell.median / mine.median if over else mine.median / cell.median
-
-            row = {
-                "stream": name,
-                "slices": mode,
-                "chunkagg/floor": ratio("floor", over=False, key=(name, mode)),
-                "chunkagg-events/chunkagg": ratio("chunkagg-events", key=(name, mode)),
-                "anthropic-state/chunkagg": ratio("anthropic-state", key=(name, mode)),
-                "anthropic-client/chunkagg": ratio("anthropic-client", key=(name, mode)),
-                "runs": {
-                    c: len(v.times) for (n, m, c), v in cells.items() if (n, m) == (name, mode)
-                },
-                "checks": {c: v.check for (n, m, c), v in cells.items() if (n, m) == (name, mode)},
-                "medians_s": {
-                    c: v.median for (n, m, c), v in cells.items() if (n, m) == (name, mode)
-                },
-            }
-            rows.append(row)
-            runs = "/".join(str(n) for n in row["runs"].values())
-            checks = ",".join(sorted({v for v in row["checks"].values() if v != "n/a"}))
-            print(
-                f"{name:<12} {mode:<8} {_fmt(row['chunkagg/floor']):>14} "
-                f"{_fmt(row['chunkagg-events/chunkagg']):>15} "
-                f"{_fmt(row['anthropic-state/chunkagg']):>24} "
-                f"{_fmt(row['anthropic-client/chunkagg']):>25}  {runs:<5} {checks}"
-            )
-    floors = [r["chunkagg/floor"] for r in rows if r["chunkagg/floor"] is not None]
-    speedups = [
-        r[k]
-        for r in rows
-        for k in ("anthropic-state/chunkagg", "anthropic-client/chunkagg")
-        if r[k] is not None
-    ]
-    print()
+def _verdict(floors: list[float], speedups: list[float]) -> Obj:
+    """Print the figures against this format's target; return it."""
     if floors:
         print(
             f"chunkagg/floor by wall time: worst {max(floors):.2f}x (target <= {TARGET_FLOOR}x, "
@@ -539,51 +387,17 @@ def report(cells: dict[tuple[str, str, str], Cell], names: list[str], seed: int)
         )
     if speedups:
         print(f"faster than the Anthropic SDK: at least {min(speedups):.0f}x")
-    return {
-        "benchmark": "messages",
-        "seed": seed,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "rows": rows,
-        "targets": {"floor": TARGET_FLOOR},
-    }
+    return {"floor": TARGET_FLOOR}
 
 
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}x"
+MESSAGES = responses.Format(
+    "messages", SCENARIOS, make_case, CONSUMERS, ("anthropic-state", "anthropic-client"), _verdict
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table; write ``--json``."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.messages", description=__doc__)
-    parser.add_argument("--repeat", type=int, default=25, help="rounds over every cell")
-    parser.add_argument("--budget", type=float, default=8.0, help="seconds per slow cell")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--scenario", action="append", choices=list(SCENARIOS))
-    parser.add_argument("--consumers", nargs="+", choices=list(CONSUMERS), default=list(CONSUMERS))
-    parser.add_argument("--quick", action="store_true", help="3 rounds, 1 s budget: a smoke run")
-    parser.add_argument("--timer", choices=("perf", "process"), default="perf")
-    parser.add_argument("--json", type=Path, help="write the results here")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.repeat, args.budget = 3, 1.0
-    names = args.scenario or list(SCENARIOS)
-    for name in names:
-        case = make_case(name, args.seed)
-        digest = hashlib.sha256(case.data).hexdigest()[:12]
-        print(f"{name}: {case.description}; {case.events} events, {len(case.data):,} bytes "
-              f"(sha256 {digest})")  # fmt: skip
-    print()
-    timer = time.perf_counter if args.timer == "perf" else time.process_time
-    cells = run(names, args.consumers, args.repeat, args.budget, args.seed, timer)
-    result = report(cells, names, args.seed)
-    result["timer"] = args.timer
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-    wrong = [k for k, v in cells.items() if v.check == "WRONG"]
-    for key in wrong:
-        print("WRONG result:", *key, file=sys.stderr)
-    return 1 if wrong else 0
+    return responses.main(argv, MESSAGES, __doc__)
 
 
 if __name__ == "__main__":

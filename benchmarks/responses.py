@@ -519,6 +519,19 @@ CONSUMERS: dict[str, Callable[[], Consumer]] = {
 }
 
 
+@dataclass(frozen=True)
+class Format:
+    """What a format's benchmark gives the run, the report and ``main`` (the Messages benchmark
+    measures its stream with these, its own consumers and verdict)."""
+
+    name: str
+    scenarios: dict[str, Any]
+    make_case: Callable[[str, int], Case]
+    consumers: dict[str, Callable[[], Consumer]]
+    peers: tuple[str, ...]  # the other libraries' consumers, each timed against chunkagg
+    verdict: Callable[[list[float], list[float]], Obj]
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -551,10 +564,14 @@ def run(
     budget: float,
     seed: int,
     timer: Callable[[], float] = time.perf_counter,
+    fmt: Format | None = None,
 ) -> dict[tuple[str, str, str], Cell]:
-    """Time every consumer on every stream and slicing, interleaved; return the cells."""
-    made = {name: CONSUMERS[name]() for name in consumers}
-    cases = {name: make_case(name, seed) for name in names}
+    """Time every consumer on every stream and slicing, interleaved; return the cells.
+
+    ``fmt``: the format's consumers and streams (this module's when ``None``)."""
+    fmt = fmt or RESPONSES
+    made = {name: fmt.consumers[name]() for name in consumers}
+    cases = {name: fmt.make_case(name, seed) for name in names}
     slices = {
         (name, mode): (
             network_slices(case.data, seed, name)
@@ -586,12 +603,18 @@ def run(
     return cells
 
 
-def report(cells: dict[tuple[str, str, str], Cell], names: list[str], seed: int) -> Obj:
+def report(
+    cells: dict[tuple[str, str, str], Cell], names: list[str], seed: int, fmt: Format | None = None
+) -> Obj:
     """Print the table of ratios; return what ``--json`` writes."""
+    fmt = fmt or RESPONSES
     rows = []
+    peers = [f"{peer}/chunkagg" for peer in fmt.peers]
+    width = max(len("stream"), *map(len, names))
     print(
-        f"{'stream':<16} {'slices':<8} {'chunkagg/floor':>14} {'events/chunkagg':>15} "
-        f"{'openai-state/chunkagg':>21} {'openai-client/chunkagg':>22}  runs  checks"
+        f"{'stream':<{width}} {'slices':<8} {'chunkagg/floor':>14} {'events/chunkagg':>15} "
+        + " ".join(peers)
+        + "  runs  checks"
     )
     for name in names:
         for mode in MODES:
@@ -610,8 +633,10 @@ def report(cells: dict[tuple[str, str, str], Cell], names: list[str], seed: int)
                 "slices": mode,
                 "chunkagg/floor": ratio("floor", over=False, key=(name, mode)),
                 "chunkagg-events/chunkagg": ratio("chunkagg-events", key=(name, mode)),
-                "openai-state/chunkagg": ratio("openai-state", key=(name, mode)),
-                "openai-client/chunkagg": ratio("openai-client", key=(name, mode)),
+                **{
+                    label: ratio(peer, key=(name, mode))
+                    for peer, label in zip(fmt.peers, peers, strict=True)
+                },
                 "runs": {
                     c: len(v.times) for (n, m, c), v in cells.items() if (n, m) == (name, mode)
                 },
@@ -624,19 +649,26 @@ def report(cells: dict[tuple[str, str, str], Cell], names: list[str], seed: int)
             runs = "/".join(str(n) for n in row["runs"].values())
             checks = ",".join(sorted({v for v in row["checks"].values() if v != "n/a"}))
             print(
-                f"{name:<16} {mode:<8} {_fmt(row['chunkagg/floor']):>14} "
+                f"{name:<{width}} {mode:<8} {_fmt(row['chunkagg/floor']):>14} "
                 f"{_fmt(row['chunkagg-events/chunkagg']):>15} "
-                f"{_fmt(row['openai-state/chunkagg']):>21} "
-                f"{_fmt(row['openai-client/chunkagg']):>22}  {runs:<5} {checks}"
+                + " ".join(f"{_fmt(row[label]):>{len(label)}}" for label in peers)
+                + f"  {runs:<5} {checks}"
             )
     floors = [r["chunkagg/floor"] for r in rows if r["chunkagg/floor"] is not None]
-    speedups = [
-        r[k]
-        for r in rows
-        for k in ("openai-state/chunkagg", "openai-client/chunkagg")
-        if r[k] is not None
-    ]
+    speedups = [r[k] for r in rows for k in peers if r[k] is not None]
     print()
+    return {
+        "benchmark": fmt.name,
+        "seed": seed,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "rows": rows,
+        "targets": fmt.verdict(floors, speedups),
+    }
+
+
+def _verdict(floors: list[float], speedups: list[float]) -> Obj:
+    """Print whether this format's targets were met; return them."""
     if floors:
         met = "met" if max(floors) <= TARGET_FLOOR else "missed"
         print(f"target <= {TARGET_FLOOR}x the floor: {met} (worst {max(floors):.2f}x)")
@@ -644,44 +676,43 @@ def report(cells: dict[tuple[str, str, str], Cell], names: list[str], seed: int)
         met = "met" if min(speedups) >= TARGET_OPENAI else "missed"
         print(f"target >= {TARGET_OPENAI:.0f}x faster than openai-python: {met} "
               f"(least {min(speedups):.0f}x)")  # fmt: skip
-    return {
-        "benchmark": "responses",
-        "seed": seed,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "rows": rows,
-        "targets": {"floor": TARGET_FLOOR, "openai": TARGET_OPENAI},
-    }
+    return {"floor": TARGET_FLOOR, "openai": TARGET_OPENAI}
 
 
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}x"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print the table; write ``--json``."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.responses", description=__doc__)
+def main(argv: list[str] | None = None, fmt: Format | None = None, doc: str | None = None) -> int:
+    """Run the benchmark of ``fmt`` (this module's when ``None``); print the table; write
+    ``--json``."""
+    fmt = fmt or RESPONSES
+    parser = argparse.ArgumentParser(
+        prog=f"python -m benchmarks.{fmt.name}", description=doc or __doc__
+    )
     parser.add_argument("--repeat", type=int, default=25, help="rounds over every cell")
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per slow cell")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--scenario", action="append", choices=list(SCENARIOS))
-    parser.add_argument("--consumers", nargs="+", choices=list(CONSUMERS), default=list(CONSUMERS))
+    parser.add_argument("--scenario", action="append", choices=list(fmt.scenarios))
+    parser.add_argument(
+        "--consumers", nargs="+", choices=list(fmt.consumers), default=list(fmt.consumers)
+    )
     parser.add_argument("--quick", action="store_true", help="3 rounds, 1 s budget: a smoke run")
     parser.add_argument("--timer", choices=("perf", "process"), default="perf")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat, args.budget = 3, 1.0
-    names = args.scenario or list(SCENARIOS)
+    names = args.scenario or list(fmt.scenarios)
     for name in names:
-        case = make_case(name, args.seed)
+        case = fmt.make_case(name, args.seed)
         digest = hashlib.sha256(case.data).hexdigest()[:12]
         print(f"{name}: {case.description}; {case.events} events, {len(case.data):,} bytes "
               f"(sha256 {digest})")  # fmt: skip
     print()
     timer = time.perf_counter if args.timer == "perf" else time.process_time
-    cells = run(names, args.consumers, args.repeat, args.budget, args.seed, timer)
-    result = report(cells, names, args.seed)
+    cells = run(names, args.consumers, args.repeat, args.budget, args.seed, timer, fmt)
+    result = report(cells, names, args.seed, fmt)
     result["timer"] = args.timer
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
@@ -689,6 +720,11 @@ def main(argv: list[str] | None = None) -> int:
     for key in wrong:
         print("WRONG result:", *key, file=sys.stderr)
     return 1 if wrong else 0
+
+
+RESPONSES = Format(
+    "responses", SCENARIOS, make_case, CONSUMERS, ("openai-state", "openai-client"), _verdict
+)
 
 
 if __name__ == "__main__":
