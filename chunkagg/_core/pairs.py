@@ -8,6 +8,9 @@ over as one ``EventRun``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
+
 from .frames import EventRun
 
 __all__ = ["split_events"]
@@ -24,17 +27,16 @@ def split_events(region: bytes, offset: int, max_event_size: int) -> EventRun | 
     event in Python); as one run, the accumulator decodes and merges them in one loop, with the
     same payloads, offsets and faults. The event name matters only when it is ``error``, which
     is left to the line path; without an ``id:`` line, the last event id does not change.
+
+    The region is split on what separates two events named as the first one is (the blank line,
+    the name line, ``data: ``): most events of a stream are deltas of one type. When no piece
+    holds a line feed, every line feed of the region is one of theirs, and each piece is a
+    payload as the line path reads it (one split and one ``memchr``). A piece that holds one is
+    a payload followed by events of other names, each ``"\\n\\n" + name + "\\n" + "data: " +
+    payload``: that piece alone is split into lines and proved. Proving a region of mixed names
+    by its lines (a split on every line feed, then the payloads cut out of the data lines) took
+    1.6x the instructions on a stream of short blocks, callgrind.
     """
-    return _same_name(region, offset, max_event_size) or _two_lines(region, offset, max_event_size)
-
-
-def _same_name(region: bytes, offset: int, limit: int) -> EventRun | None:
-    """A region of n events that all have the same name (a run of deltas): the payloads come
-    out of one split on what separates them (the blank line, the name line, ``data: ``). When no
-    piece holds a line feed, every line feed of the region is one of theirs: the region is
-    nothing but events of that shape, and each piece is a payload as the line path reads it.
-    One split and one ``memchr``: counting line feeds and separators over the whole region, as
-    this did before, took 1.5x the instructions (callgrind, 2,000 text deltas)."""
     end = region.find(b"\n")
     line = region[:end]
     if (
@@ -43,38 +45,60 @@ def _same_name(region: bytes, offset: int, limit: int) -> EventRun | None:
         or not region.startswith(b"\ndata: ", end)
     ):
         return None
-    payloads = region.split(b"\n\n" + line + b"\ndata: ")
-    # The first payload still has its name and "data: " before it, the last the blank line.
-    payloads[0] = payloads[0][end + 7 :]
-    payloads[-1] = payloads[-1][:-2]
-    if b"\n" in b"".join(payloads):
+    pieces = region.split(b"\n\n" + line + b"\ndata: ")
+    # The first piece still has its name and "data: " before it, the last the blank line.
+    pieces[0] = pieces[0][end + 7 :]
+    pieces[-1] = pieces[-1][:-2]
+    joined = b"".join(pieces)
+    at = joined.find(b"\n")
+    if at < 0:
+        payloads = pieces
+        heads = [line] * len(pieces)
+    else:
+        found = _mixed(pieces, joined, at, line)
+        if found is None:
+            return None
+        payloads, heads = found
+    if len(region) > max_event_size and max(map(len, payloads)) > max_event_size:
         return None
-    if len(region) > limit and max(map(len, payloads)) > limit:
-        return None
-    return EventRun(payloads, [line] * len(payloads), offset, _OVERHEAD)
+    return EventRun(payloads, heads, offset, _OVERHEAD)
 
 
-def _two_lines(region: bytes, offset: int, limit: int) -> EventRun | None:
-    """A region of two-line events with different names: n such events are 3n + 1 lines (a
-    name line, a data line and a blank line each, then the empty rest after the last). One
-    split on line feeds, then a count over the names joined and one over the data lines joined
-    prove the shape: no line holds a line feed, so each joined line adds one match at most. A
-    replace of every "\ndata: {" and a check of each payload's last byte, as this did before,
-    took 1.3x the instructions, a loop with a ``partition`` per event 2.3x (callgrind, a stream
-    of short blocks)."""
-    lines = region.split(b"\n")
-    n, rest = divmod(len(lines) - 1, 3)
-    if not n or rest or any(lines[2::3]):
-        return None
-    names = lines[0:-1:3]
-    datas = lines[1::3]
-    if (
-        (b"\n" + b"\n".join(names)).count(b"\nevent: ") != n
-        or b"event: error" in names
-        or (b"\n" + b"\n".join(datas)).count(b"\ndata: ") != n
-    ):
-        return None
-    payloads = [data[6:] for data in datas]
-    if len(region) > limit and max(map(len, payloads)) > limit:
-        return None
-    return EventRun(payloads, names, offset, _OVERHEAD)
+def _mixed(
+    pieces: list[bytes], joined: bytes, at: int, line: bytes
+) -> tuple[list[bytes], list[bytes]] | None:
+    """The payloads and name lines of a region whose ``pieces`` (split on events named
+    ``line``) hold other events too; ``at`` is the first line feed of ``joined``."""
+    ends = list(accumulate(map(len, pieces)))
+    payloads: list[bytes] = []
+    heads: list[bytes] = []
+    done = 0  # pieces before this one are in payloads
+    while at >= 0:
+        k = bisect_right(ends, at)
+        payloads += pieces[done:k]
+        # A payload, then each other event as "", its name line, its data line.
+        lines = pieces[k].split(b"\n")
+        n, rest = divmod(len(lines) - 1, 3)
+        names = lines[2::3]
+        if (
+            rest
+            or any(lines[1::3])
+            or (b"\n" + b"\n".join(names)).count(b"\nevent: ") != n
+            or b"event: error" in names
+        ):
+            return None
+        datas = b"\n".join(lines[3::3])
+        if not datas.startswith(b"data: "):
+            return None
+        more = datas[6:].split(b"\ndata: ")
+        if len(more) != n:
+            return None
+        payloads.append(lines[0])
+        payloads += more
+        heads += [line] * (k + 1 - done)
+        heads += names
+        done = k + 1
+        at = joined.find(b"\n", ends[k])
+    payloads += pieces[done:]
+    heads += [line] * (len(pieces) - done)
+    return payloads, heads
