@@ -36,9 +36,11 @@ def typed(
     ``lists`` types the items of list fields (``content``...) with a function of each.
     """
     try:
-        msgspec.convert(value, cls)
+        whole: Any = msgspec.convert(value, cls)
     except msgspec.ValidationError:
         return value  # kept as sent: a value of a known kind but another shape
+    if lists is None and fields_of(cls).issuperset(value):
+        return whole  # every key declared: the value as the Struct the check made
     known, extra = _split(cls, value)
     if not all(map(declarable, extra)):
         return value  # kept as sent, every key in place

@@ -47,6 +47,7 @@ from typing import Any
 import msgspec
 import orjson
 from msgspec import UNSET
+from msgspec.structs import astuple
 
 from .._core.events import PartialParse, load_partial
 from .._core.limits import MAX_DEPTH, check_depth, deeper_than
@@ -412,11 +413,7 @@ class MessageMerger:
         merged = _MERGED.get(kind) if type(kind) is str else None
         # The delta's other fields (keys of a newer API beside its text, say): set on the block,
         # as an unknown delta's are. A delta that has any never takes the short way.
-        rest = {
-            key: value
-            for key, value in msgspec.to_builtins(delta).items()
-            if key != "type" and key != merged and value is not None
-        }
+        rest = _rest(delta, merged)
         if field is not None:
             value = getattr(delta, field)
             if type(value) is not str:
@@ -598,6 +595,25 @@ def _check_nesting(ev: MessageEvent) -> None:
         if value is not None:
             check_depth(value, MAX_DEPTH, "event")
     # A delta's citation is checked where it is kept (on_block_delta).
+
+
+def _rest(delta: MessageDelta, merged: str | None) -> dict[str, Any]:
+    """The fields of ``delta`` set besides its type and the one its type merges."""
+    if type(delta) is MessageDelta:
+        # Most deltas set those two alone: counted in C, without a dict of every field.
+        declared = (delta.type is not None) + (
+            merged is not None and getattr(delta, merged) is not None
+        )
+        if _FIELDS - astuple(delta).count(None) == declared:
+            return {}
+    return {
+        key: value
+        for key, value in msgspec.to_builtins(delta).items()
+        if key != "type" and key != merged and value is not None
+    }
+
+
+_FIELDS = len(MessageDelta.__struct_fields__)
 
 
 def _short(value: Any) -> str:
