@@ -31,6 +31,7 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
+from msgspec.structs import astuple
 
 from .._core.limits import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TEXT_SIZE, check_depth
 from .._core.models import detach
@@ -45,8 +46,10 @@ from .._errors import ChunkError, LimitExceededError
 from .extensions import ChoiceExt, Shape, planner, shape_of
 from .models import (
     ChatCompletion,
+    ChoiceLogprobs,
     ChunkChoice,
     Delta,
+    FunctionCallDelta,
     ResponseBody2,
     TokenLogprob,
     ToolCallDelta,
@@ -96,6 +99,11 @@ CORE_FIELDS = frozenset(
     )
 )
 
+
+# Fields of the wire Structs a fast path counts (``Merger.add``, ``_more_arguments``).
+_DELTA_FIELDS = len(Delta.__struct_fields__)
+_CALL_FIELDS = len(ToolCallDelta.__struct_fields__)
+_FUNCTION_FIELDS = len(FunctionCallDelta.__struct_fields__)
 
 _TOP_FIELDS = frozenset(
     ("provider", "citations", "search_results", "x_groq", "moderation", "prompt_filter_results")
@@ -184,6 +192,37 @@ class Merger:
         """
         choices = chunk.choices
         usage = chunk.usage
+        if shape is None and usage is None and len(choices) == 1 and not self.top_open:
+            # Most chunks of a stream: one more piece of text, or of one call's arguments, for
+            # a choice already open, and nothing else (one count in C proves it, where the
+            # general path reads each field of the delta).
+            ch = choices[0]
+            delta = ch.delta
+            if (
+                delta is not None
+                and not ch.finish_reason
+                and self.events is None  # TrackingMerger's _apply sees every choice
+                and self.text_size <= self.max_text_size
+                and astuple(delta).count(None) == _DELTA_FIELDS - 1
+            ):
+                st = self.choices.get(ch.index)
+                if st is not None:
+                    text = delta.content
+                    if type(text) is str:
+                        if st.content is None:
+                            st.content = [text]
+                        else:
+                            st.content.append(text)
+                        logprobs = ch.logprobs
+                        self.text_size += len(text) + (
+                            0 if logprobs is None else _add_logprobs(st, logprobs)
+                        )
+                        return
+                    if ch.logprobs is None and delta.tool_calls is not None:
+                        size = _more_arguments(st, delta.tool_calls)
+                        if size >= 0:
+                            self.text_size += size
+                            return
         if usage is not None:
             usage = detach(usage)  # a copy, checked for nesting: before anything changes
         if shape is not None:
@@ -389,19 +428,7 @@ class Merger:
             st.reason = ch.finish_reason
         logprobs = ch.logprobs
         if logprobs is not None:
-            st.has_logprobs = True
-            if logprobs.content is not None:
-                size += len(logprobs.content)
-                if st.lp_content is None:
-                    st.lp_content = list(logprobs.content)
-                else:
-                    st.lp_content.extend(logprobs.content)
-            if logprobs.refusal is not None:
-                size += len(logprobs.refusal)
-                if st.lp_refusal is None:
-                    st.lp_refusal = list(logprobs.refusal)
-                else:
-                    st.lp_refusal.extend(logprobs.refusal)
+            size += _add_logprobs(st, logprobs)
         if shape is not None and shape.rare:
             size += self._apply_rare_fields(st, ch, delta, shape)
         return size
@@ -544,6 +571,50 @@ def _parse_call(tools: Mapping[str, Target], function: Any, finish: str | None, 
 
 _TEXT_PART = frozenset(("type", "text"))
 _THINKING_PART = frozenset(("type", "thinking"))
+
+
+def _add_logprobs(st: ChoiceState, logprobs: ChoiceLogprobs) -> int:
+    """Append a choice's token entries; return how many there were."""
+    st.has_logprobs = True
+    size = 0
+    if logprobs.content is not None:
+        size = len(logprobs.content)
+        if st.lp_content is None:
+            st.lp_content = list(logprobs.content)
+        else:
+            st.lp_content.extend(logprobs.content)
+    if logprobs.refusal is not None:
+        size += len(logprobs.refusal)
+        if st.lp_refusal is None:
+            st.lp_refusal = list(logprobs.refusal)
+        else:
+            st.lp_refusal.extend(logprobs.refusal)
+    return size
+
+
+def _more_arguments(st: ChoiceState, tcs: list[ToolCallDelta]) -> int:
+    """Append the arguments of a lone delta that continues a known call by its index (an index,
+    a function with arguments alone, nothing else: one count in C proves it); return their
+    length, or -1 for any other delta (``apply_tools`` merges it)."""
+    by_index = st.by_index
+    if len(tcs) != 1 or by_index is None:
+        return -1
+    tc = tcs[0]
+    fn = tc.function
+    if (
+        fn is None
+        or astuple(tc).count(None) != _CALL_FIELDS - 2
+        or astuple(fn).count(None) != _FUNCTION_FIELDS - 1
+    ):
+        return -1
+    call = by_index.get(tc.index)  # type: ignore[arg-type]  # None finds nothing
+    args = fn.arguments
+    if call is None or type(args) is not str:
+        return -1
+    st.last_call = call
+    if args:
+        call.args.append(args)
+    return len(args)
 
 
 def _continues(st: ChoiceState, tcs: list[ToolCallDelta]) -> bool:
