@@ -52,6 +52,9 @@ class ChunkAggError(Exception):
             (``Accumulator.snapshot()`` gives it then).
     """
 
+    # Where in a run of chunks merged in one call (a merger's ``add_run``) this was raised.
+    _run_index: int = 0
+
     def __init__(self, reason: str, *, event: int | None = None, offset: int | None = None):
         self.reason = reason
         self.event = event

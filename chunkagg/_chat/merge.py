@@ -42,7 +42,7 @@ from .._core.rules import merge as merge_fields
 from .._core.schema import ChunkDecoder, build_output
 from .._core.stream import stream_error
 from .._core.targets import Target
-from .._errors import ChunkError, LimitExceededError
+from .._errors import ChunkAggError, ChunkError, LimitExceededError
 from .extensions import ChoiceExt, Shape, planner, shape_of
 from .models import (
     ChatCompletion,
@@ -176,6 +176,60 @@ class Merger:
             shape = shapes[root] = shape_of(self.planner, root)
         return shape
 
+    def add_run(self, chunks: list[ResponseBody2], shape: Shape | None) -> None:
+        """Merge ``chunks`` in order, as ``add`` would one by one; a chunk that raises is not
+        merged, those before it are (the error's ``_run_index`` says which chunk it was).
+
+        Most chunks of a stream carry one more piece of text, or of one call's arguments, for
+        a choice already open, and nothing else: they are merged here, without a call each
+        (a call per chunk was a twentieth of a text stream's instructions, callgrind), and one
+        count of the delta's Nones in C proves that it carries nothing else, where ``add``
+        reads each of its fields. The rest go through ``add``.
+        """
+        add = self.add
+        chunk = None
+        try:
+            if shape is not None or self.top_open or self.events is not None:
+                # Extensions to merge, a first-value field still to come, or live events
+                # (``TrackingMerger._apply`` sees every choice): every chunk through ``add``.
+                for chunk in chunks:
+                    add(chunk, shape)
+                return
+            states = self.choices
+            for chunk in chunks:
+                choices = chunk.choices
+                if chunk.usage is None and len(choices) == 1:
+                    ch = choices[0]
+                    delta = ch.delta
+                    if (
+                        delta is not None
+                        and not ch.finish_reason
+                        and self.text_size <= self.max_text_size
+                        and astuple(delta).count(None) == _DELTA_FIELDS - 1
+                    ):
+                        st = states.get(ch.index)
+                        if st is not None:
+                            text = delta.content
+                            if type(text) is str:
+                                if st.content is None:
+                                    st.content = [text]
+                                else:
+                                    st.content.append(text)
+                                logprobs = ch.logprobs
+                                self.text_size += len(text) + (
+                                    0 if logprobs is None else _add_logprobs(st, logprobs)
+                                )
+                                continue
+                            if ch.logprobs is None and delta.tool_calls is not None:
+                                size = _more_arguments(st, delta.tool_calls)
+                                if size >= 0:
+                                    self.text_size += size
+                                    continue
+                add(chunk, None)
+        except ChunkAggError as exc:
+            exc._run_index = next(k for k, c in enumerate(chunks) if c is chunk)
+            raise
+
     def add(self, chunk: ResponseBody2, shape: Shape | None) -> None:
         """Merge one chunk, or raise without changing anything.
 
@@ -192,37 +246,6 @@ class Merger:
         """
         choices = chunk.choices
         usage = chunk.usage
-        if shape is None and usage is None and len(choices) == 1 and not self.top_open:
-            # Most chunks of a stream: one more piece of text, or of one call's arguments, for
-            # a choice already open, and nothing else (one count in C proves it, where the
-            # general path reads each field of the delta).
-            ch = choices[0]
-            delta = ch.delta
-            if (
-                delta is not None
-                and not ch.finish_reason
-                and self.events is None  # TrackingMerger's _apply sees every choice
-                and self.text_size <= self.max_text_size
-                and astuple(delta).count(None) == _DELTA_FIELDS - 1
-            ):
-                st = self.choices.get(ch.index)
-                if st is not None:
-                    text = delta.content
-                    if type(text) is str:
-                        if st.content is None:
-                            st.content = [text]
-                        else:
-                            st.content.append(text)
-                        logprobs = ch.logprobs
-                        self.text_size += len(text) + (
-                            0 if logprobs is None else _add_logprobs(st, logprobs)
-                        )
-                        return
-                    if ch.logprobs is None and delta.tool_calls is not None:
-                        size = _more_arguments(st, delta.tool_calls)
-                        if size >= 0:
-                            self.text_size += size
-                            return
         if usage is not None:
             usage = detach(usage)  # a copy, checked for nesting: before anything changes
         if shape is not None:

@@ -98,6 +98,9 @@ class MergeState(Protocol[Chunk_contra, Plan, Result_co]):
     """A format's merge state for one stream, as ``StreamAccumulator`` drives it.
 
     ``events`` is the list of live-UI events not yet taken (``None`` without ``track=True``).
+    A merge state may also have ``add_run(chunks, plan)``: the chunks of a run of events, all
+    decoded, merged in order in one call; one that raises sets the error's ``_run_index`` to
+    its place in ``chunks``, and those before it stay merged.
     """
 
     events: list[Any] | None
@@ -399,12 +402,32 @@ class StreamAccumulator(Generic[Chunk, Result]):
         payload is classified (``[DONE]``, a keep-alive) only when it does not decode.
         """
         payloads, first = _run(run)
-        append = out.append
         merger = self._merger
-        merge = merger.add
-        plan_of = merger.shape
         decoder = self._decoder
         decode = decoder.decode
+        add_run = getattr(merger, "add_run", None)
+        if add_run is not None:
+            # Every payload decoded first (in C), then merged in one call: a payload that does
+            # not decode ("[DONE]", a keep-alive, a bad event, one that widens the schema)
+            # sends the run, nothing of it merged yet, one event at a time below.
+            try:
+                chunks = list(map(decode, payloads[first:] if first else payloads))
+            except DECODE_ERRORS:
+                pass
+            else:
+                try:
+                    add_run(chunks, merger.shape(decoder.schema.root))
+                except ChunkAggError as exc:
+                    k = first + exc._run_index
+                    out += chunks[: k - first]
+                    self._batch_fault(exc, kind, run, k, 0, offset, position)
+                    raise
+                out += chunks
+                self._events += len(chunks)
+                return
+        append = out.append
+        merge = merger.add
+        plan_of = merger.shape
         plan = plan_of(decoder.schema.root)
         skipped = 0  # keep-alives and empty data: not events, as on the line path
         for k in range(first, len(payloads)):

@@ -1,0 +1,102 @@
+"""A run of chunks merged in one call (``Merger.add_run``, the events of one ``feed()`` region):
+a chunk that raises in the middle of it stops the run there, with the same outcome as when the
+events arrive one at a time: the error names its event and offset, the chunks before it are
+merged and in ``exc.chunks``, and ``feed(b"")`` goes on with the rest."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chunkagg import Accumulator, ChunkAggError, ChunkError, LimitExceededError
+
+
+def _event(chunk: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+def _chunk(delta: dict[str, Any], index: int = 0, **top: Any) -> bytes:
+    return _event(
+        {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "system_fingerprint": "fp",
+            "service_tier": "default",
+            "choices": [{"index": index, "delta": delta, "finish_reason": None}],
+            **top,
+        }
+    )
+
+
+def _text(text: str, index: int = 0) -> bytes:
+    return _chunk({"content": text}, index)
+
+
+def _args(piece: str) -> bytes:
+    return _chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+
+
+_OPEN = _chunk({"role": "assistant", "content": ""})
+_CALL = _chunk(
+    {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}]}
+)
+
+
+def _outcome(acc: Accumulator, pieces: list[bytes]) -> tuple[list[Any], list[Any], Any]:
+    """Every chunk and error of the stream fed in ``pieces``, then the completion."""
+    chunks: list[Any] = []
+    errors: list[Any] = []
+    for piece in [*pieces, b""]:
+        data = piece
+        while True:
+            try:
+                chunks += acc.feed(data)
+                break
+            except ChunkAggError as exc:
+                chunks += exc.chunks
+                errors.append((type(exc), exc.event, exc.offset, exc.reason))
+                data = b""
+    return chunks, errors, acc.finalize()
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (_text("x", index=-1), ChunkError),  # a new choice with a negative index
+        (_chunk({"content": 5}), ChunkError),  # content of the wrong type: fails decoding
+        (_chunk({"tool_calls": [{"index": -1, "function": {"arguments": "{"}}]}), ChunkError),
+    ],
+)
+def test_a_bad_chunk_inside_a_run_stops_it_there(bad: bytes, error: type[Exception]) -> None:
+    before = [_OPEN, _text("a"), _text("b"), _CALL, _args('{"x"')]
+    after = [_text("c"), _args(": 1}"), _text("d")]
+    stream = b"".join([*before, bad, *after])
+    whole = _outcome(Accumulator(), [stream])
+    chunks, errors, completion = whole
+    assert [e[:3] for e in errors] == [(error, 6, len(b"".join(before)))]
+    assert len(chunks) == len(before) + len(after)
+    message = completion.choices[0].message
+    assert message.content == "abcd"
+    assert message.tool_calls[0].function.arguments == '{"x": 1}'
+    # One byte at a time, each event is a run of its own: the same outcome.
+    bytewise = _outcome(Accumulator(), [stream[i : i + 1] for i in range(len(stream))])
+    assert bytewise[0] == chunks
+    assert bytewise[1] == errors
+    assert bytewise[2] == completion
+
+
+def test_the_text_limit_crossed_inside_a_run() -> None:
+    stream = _OPEN + b"".join(_text("abcd") for _ in range(6))
+    chunks, errors, completion = _outcome(Accumulator(max_text_size=10), [stream])
+    # The chunk that crosses the limit is merged; every later one that adds text is refused.
+    assert completion.choices[0].message.content == "abcd" * 3
+    assert [(e[0], e[1]) for e in errors] == [(LimitExceededError, n) for n in (5, 6, 7)]
+    assert len(chunks) == 4
+    bytewise = _outcome(
+        Accumulator(max_text_size=10), [stream[i : i + 1] for i in range(len(stream))]
+    )
+    assert bytewise[1] == errors and bytewise[2] == completion
