@@ -47,7 +47,7 @@ from .._core.rules import APPEND, LAST, Entries, Planner, Rule, check_nested, me
 from .._core.rules import build as build_fields
 from .._core.schema import build_output
 from .._core.stream import error_event, stream_error
-from .._errors import ChunkError, LimitExceededError
+from .._errors import ChunkAggError, ChunkError, LimitExceededError
 from .models import (
     CompletionChunk,
     CompletionChunkChoice,
@@ -270,6 +270,58 @@ class CompletionMerger:
         if plan is None:
             plan = plans[root] = CompletionPlan(self.planner, root)
         return plan
+
+    def add_run(self, chunks: list[CompletionChunk], plan: CompletionPlan | None) -> None:
+        """Merge ``chunks`` in order, as ``add`` would one by one; a chunk that raises is not
+        merged, those before it are (the error's ``_run_index`` says which chunk it was).
+
+        A chunk of one choice already open, with no usage and no error, once the first-value
+        fields are set, is merged here without a call (``_apply``'s work, inline); the rest go
+        through ``add``.
+        """
+        add = self.add
+        chunk = None
+        try:
+            if (
+                plan is not None
+                or self.events is not None
+                or self.id is None
+                or self.created is None
+                or self.model is None
+            ):
+                for chunk in chunks:
+                    add(chunk, plan)
+                return
+            states = self.choices
+            for chunk in chunks:
+                choices = chunk.choices
+                if (
+                    chunk.usage is None
+                    and len(choices) == 1
+                    and not chunk.error
+                    and self.text_size <= self.max_text_size
+                    and chunk.object != "error"
+                    and (self.system_fingerprint is not None or not chunk.system_fingerprint)
+                ):
+                    ch = choices[0]
+                    st = states.get(ch.index)
+                    if st is not None:
+                        text = ch.text
+                        size = 0
+                        if text:
+                            st.text.append(text)
+                            size = len(text)
+                        if ch.finish_reason:
+                            st.reason = ch.finish_reason
+                        lp = ch.logprobs
+                        if lp is not None:
+                            size += st.logprobs(lp)
+                        self.text_size += size
+                        continue
+                add(chunk, None)
+        except ChunkAggError as exc:
+            exc._run_index = next(k for k, c in enumerate(chunks) if c is chunk)
+            raise
 
     def add(self, chunk: CompletionChunk, plan: CompletionPlan | None) -> None:
         """Merge one chunk, or raise without changing anything.

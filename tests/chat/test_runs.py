@@ -9,8 +9,9 @@ import json
 from typing import Any
 
 import pytest
+from helpers import feed_recovering, finalize_recovering
 
-from chunkagg import Accumulator, ChunkAggError, ChunkError, LimitExceededError
+from chunkagg import Accumulator, ChunkError, LimitExceededError
 
 
 def _event(chunk: dict[str, Any]) -> bytes:
@@ -47,20 +48,11 @@ _CALL = _chunk(
 
 
 def _outcome(acc: Accumulator, pieces: list[bytes]) -> tuple[list[Any], list[Any], Any]:
-    """Every chunk and error of the stream fed in ``pieces``, then the completion."""
-    chunks: list[Any] = []
-    errors: list[Any] = []
-    for piece in [*pieces, b""]:
-        data = piece
-        while True:
-            try:
-                chunks += acc.feed(data)
-                break
-            except ChunkAggError as exc:
-                chunks += exc.chunks
-                errors.append((type(exc), exc.event, exc.offset, exc.reason))
-                data = b""
-    return chunks, errors, acc.finalize()
+    """Every chunk and error (type, event, offset, reason) of the stream fed in ``pieces``,
+    then the completion."""
+    chunks, errors = feed_recovering(acc, pieces)
+    where = [(type(e), e.event, e.offset, e.reason) for e in errors]
+    return chunks, where, finalize_recovering(acc)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 from completions_helpers import _fail, _merged, choice, chunk, lp, sse
+from helpers import feed_recovering, finalize_recovering
 
 from chunkagg import (
     ChunkError,
@@ -216,3 +217,32 @@ def test_max_event_size() -> None:
     assert (info.value.limit, info.value.event, info.value.offset) == ("max_event_size", 1, 0)
     acc.feed(b"")
     assert acc.finalize().choices[0].text == "ok"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        chunk(choice(-1, "x")),  # a new choice with a negative index
+        chunk(choice(0, "x"), error={"message": "overloaded"}),  # an error, its choice merged
+        chunk(choice(0, "x"), object="error"),
+    ],
+)
+def test_a_bad_chunk_inside_a_run_stops_it_where_one_by_one_would(bad: dict[str, Any]) -> None:
+    """The events of one ``feed()`` merge as a run (``CompletionMerger.add_run``): a chunk that
+    raises in the middle gives the outcome of the same bytes fed one at a time."""
+    before = [chunk(choice(0, t, logprobs=lp([t]))) for t in "abc"]
+    after = [chunk(choice(0, t)) for t in "de"]
+    stream = sse(*before, bad, *after)
+    outcomes = []
+    for pieces in ([stream], [stream[i : i + 1] for i in range(len(stream))]):
+        acc = CompletionAccumulator()
+        chunks, errors = feed_recovering(acc, pieces)
+        outcomes.append(
+            (chunks, [(type(e), e.event, e.offset) for e in errors], finalize_recovering(acc))
+        )
+    whole, bytewise = outcomes
+    assert whole == bytewise
+    assert [event for _, event, _ in whole[1]] == [4]
+    assert whole[2].choices[0].text.endswith("de")
+    logprobs = whole[2].choices[0].logprobs
+    assert logprobs is not None and logprobs.tokens == ["a", "b", "c"]
