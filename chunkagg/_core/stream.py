@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import islice
 from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
@@ -98,9 +99,9 @@ class MergeState(Protocol[Chunk_contra, Plan, Result_co]):
     """A format's merge state for one stream, as ``StreamAccumulator`` drives it.
 
     ``events`` is the list of live-UI events not yet taken (``None`` without ``track=True``).
-    A merge state may also have ``add_run(chunks, plan)``: the chunks of a run of events, all
-    decoded, merged in order in one call; one that raises sets the error's ``_run_index`` to
-    its place in ``chunks``, and those before it stay merged.
+    A merge state may also have ``add_run(chunks, plan)``, the hot path's: merge chunks in
+    order, as ``add`` each, in one call; one that raises is not merged, those before it are,
+    and the error's ``_run_index`` is its place in ``chunks``.
     """
 
     events: list[Any] | None
@@ -121,6 +122,10 @@ class MergeState(Protocol[Chunk_contra, Plan, Result_co]):
     def finish(self) -> None:
         """Called by every ``finalize()`` once the stream's last events are merged."""
 
+
+# Payloads of a run decoded in one go before they are merged: a fault in a run leaves at most
+# this many decoded for nothing, so resuming after each of many bad events stays linear.
+SEGMENT = 64
 
 _any_decoder = msgspec.json.Decoder()
 _error_decoder = msgspec.json.Decoder(dict[str, Any])
@@ -398,65 +403,66 @@ class StreamAccumulator(Generic[Chunk, Result]):
         ``run`` is the payloads (a list), or (payloads, first) for a run resumed after a bad
         event, or an ``EventRun``: the rest of a run is never copied, so catching and resuming
         over many bad events stays linear. ``position`` is where the run's frame sits in the
-        queue, plus one. The decode and the merge's plan are looked up once per run, and a
-        payload is classified (``[DONE]``, a keep-alive) only when it does not decode.
+        queue, plus one. The payloads are decoded in C (``map``; the list keeps those before
+        one that fails) and merged in one call, the merge's ``add_run``: no Python call per
+        chunk. A payload that does not decode is classified then (``[DONE]``, a keep-alive, or
+        a bad event, whose error is raised in its place), so every well-formed chunk is free
+        of the check. A merge fault leaves the rest of the run decoded for nothing once; the
+        run resumed after it is decoded ``SEGMENT`` payloads at a time, so each later fault
+        wastes no more than that.
         """
         payloads, first = _run(run)
         merger = self._merger
         decoder = self._decoder
         decode = decoder.decode
-        add_run = getattr(merger, "add_run", None)
-        if add_run is not None:
-            # Every payload decoded first (in C), then merged in one call: a payload that does
-            # not decode ("[DONE]", a keep-alive, a bad event, one that widens the schema)
-            # sends the run, nothing of it merged yet, one event at a time below.
+        add_run = merger.add_run  # type: ignore[attr-defined]  # chat's and legacy completions'
+        plan = merger.shape(decoder.schema.root)
+        rest = iter(payloads)
+        if first:
+            rest.__setstate__(first)  # type: ignore[attr-defined]
+        k = first  # the payload of chunks[0]
+        skipped = 0  # keep-alives and empty data: not events, as on the line path
+        while True:
+            chunks: list[Chunk] = []
+            failed = False
             try:
-                chunks = list(map(decode, payloads[first:] if first else payloads))
+                # A run resumed after a fault, SEGMENT at a time: another fault wastes no more.
+                chunks += map(decode, islice(rest, SEGMENT) if first else rest)
             except DECODE_ERRORS:
-                pass
-            else:
+                failed = True
+            if chunks:
                 try:
-                    add_run(chunks, merger.shape(decoder.schema.root))
+                    add_run(chunks, plan)
                 except ChunkAggError as exc:
-                    k = first + exc._run_index
-                    out += chunks[: k - first]
-                    self._batch_fault(exc, kind, run, k, 0, offset, position)
+                    out += chunks[: exc._run_index]
+                    self._batch_fault(exc, kind, run, k + exc._run_index, skipped, offset, position)
                     raise
                 out += chunks
-                self._events += len(chunks)
-                return
-        append = out.append
-        merge = merger.add
-        plan_of = merger.shape
-        plan = plan_of(decoder.schema.root)
-        skipped = 0  # keep-alives and empty data: not events, as on the line path
-        for k in range(first, len(payloads)):
+                k += len(chunks)
+            if not failed:
+                if not first or len(chunks) < SEGMENT:
+                    break
+                continue
             payload = payloads[k]
-            try:
+            what = classify(payload)
+            if what == DONE:
+                self._done = True
+            elif what == SKIP:
+                skipped += 1
+            else:
                 try:
-                    chunk = decode(payload)
-                except DECODE_ERRORS:
-                    # "[DONE]" and keep-alives land here too: classifying after a failed decode
-                    # keeps every well-formed chunk free of the check.
-                    what = classify(payload)
-                    if what == DONE:
-                        self._done = True
-                        continue
-                    if what == SKIP:
-                        skipped += 1
-                        continue
-                    # Blanks stripped as the other paths strip them, so the error reads the same;
-                    # a payload the schema refused (msgspec's ValidationError is a DecodeError)
-                    # widens it there.
+                    # Blanks stripped as the other paths strip them, so the error reads the
+                    # same; a payload the schema refused (msgspec's ValidationError is a
+                    # DecodeError) widens it there.
                     chunk = decoder.decode_or_raise(payload.strip(b" \t\r\n"))
                     decode = decoder.decode
-                    plan = plan_of(decoder.schema.root)
-                merge(chunk, plan)
-            except ChunkAggError as exc:
-                # Consume this event only: the rest of the run stays queued for the next call.
-                self._batch_fault(exc, kind, run, k, skipped, offset, position)
-                raise
-            append(chunk)
+                    plan = merger.shape(decoder.schema.root)
+                    add_run([chunk], plan)
+                except ChunkAggError as exc:
+                    self._batch_fault(exc, kind, run, k, skipped, offset, position)
+                    raise
+                out.append(chunk)
+            k += 1
         self._events += len(payloads) - first - skipped
 
     def _batch_fault(

@@ -92,3 +92,25 @@ def test_the_text_limit_crossed_inside_a_run() -> None:
         Accumulator(max_text_size=10), [stream[i : i + 1] for i in range(len(stream))]
     )
     assert bytewise[1] == errors and bytewise[2] == completion
+
+
+def test_many_bad_chunks_in_one_run_decode_each_payload_a_bounded_number_of_times() -> None:
+    """A run is decoded whole before it merges; after a fault, the rest is decoded a segment at
+    a time, so a stream of many bad chunks in one region stays linear."""
+    good = _text("a")
+    stream = _OPEN + (good + _text("x", index=-1)) * 1000
+    acc = Accumulator()
+    calls = 0
+    decode = acc._decoder.decode
+
+    def counting(payload: bytes) -> Any:
+        nonlocal calls
+        calls += 1
+        return decode(payload)
+
+    acc._decoder.decode = counting
+    chunks, errors, completion = _outcome(acc, [stream])
+    assert len(errors) == 1000 and len(chunks) == 1001
+    assert completion.choices[0].message.content == "a" * 1000
+    # Each payload once, plus what a fault leaves decoded: the whole run once, then a segment.
+    assert calls <= 2 * 2001 + 64 * 1000
