@@ -291,11 +291,15 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
         # ``decode`` returns is an instance of the schema's root, so checking the class the
         # short way was set for once, here and after a widening, checks every event's.
         root = decoder.schema.root
+        # The short way's event type, None when it is off (no event's type is None), so one
+        # comparison per event tells both.
+        kind_ = None
         hot = merger.hot
         if hot is not None:
             cls, kind_, oi, ci, si, frags, make = hot
             grow = frags.append
-        on = hot is not None and cls is root
+            if cls is not root:
+                kind_ = None
         room = merger.room
         updates = merger.events
         for k in range(first, len(payloads)):
@@ -316,11 +320,11 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
                     event = _decode_or_raise(decoder, payload.strip(_BLANKS))
                     decode = decoder.decode
                     root = decoder.schema.root
-                    on = hot is not None and cls is root
+                    if hot is not None and cls is not root:
+                        kind_ = None
                 delta = event.delta
                 if (
-                    on
-                    and event.type == kind_
+                    event.type == kind_
                     and event.output_index == oi
                     and event.content_index == ci
                     and event.summary_index == si
@@ -342,10 +346,12 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
                     finally:
                         room = merger.room
                     hot = merger.hot
+                    kind_ = None
                     if hot is not None:
                         cls, kind_, oi, ci, si, frags, make = hot
                         grow = frags.append
-                    on = hot is not None and cls is root
+                        if cls is not root:
+                            kind_ = None
                     updates = merger.events
             except ChunkAggError as exc:
                 merger.room = room
