@@ -102,6 +102,7 @@ CORE_FIELDS = frozenset(
 
 # Fields of the wire Structs a fast path counts (``Merger.add``, ``_more_arguments``).
 _DELTA_FIELDS = len(Delta.__struct_fields__)
+_ONE_DELTA_FIELD = _DELTA_FIELDS - 1  # a delta that sets one field: this many are None
 _CALL_FIELDS = len(ToolCallDelta.__struct_fields__)
 _FUNCTION_FIELDS = len(FunctionCallDelta.__struct_fields__)
 
@@ -195,17 +196,17 @@ class Merger:
                 for chunk in chunks:
                     add(chunk, shape)
                 return
-            states = self.choices
+            # The merged size in a local, written back before every add() and at the end.
+            states, size, limit, count = self.choices, self.text_size, self.max_text_size, astuple
             for chunk in chunks:
                 choices = chunk.choices
-                if chunk.usage is None and len(choices) == 1:
+                if chunk.usage is None and len(choices) == 1 and size <= limit:
                     ch = choices[0]
                     delta = ch.delta
                     if (
                         delta is not None
                         and not ch.finish_reason
-                        and self.text_size <= self.max_text_size
-                        and astuple(delta).count(None) == _DELTA_FIELDS - 1
+                        and count(delta).count(None) == _ONE_DELTA_FIELD
                     ):
                         st = states.get(ch.index)
                         if st is not None:
@@ -216,16 +217,39 @@ class Merger:
                                 else:
                                     st.content.append(text)
                                 logprobs = ch.logprobs
-                                self.text_size += len(text) + (
-                                    0 if logprobs is None else _add_logprobs(st, logprobs)
-                                )
+                                size += len(text)
+                                if logprobs is not None:
+                                    size += _add_logprobs(st, logprobs)
                                 continue
-                            if ch.logprobs is None and delta.tool_calls is not None:
-                                size = _more_arguments(st, delta.tool_calls)
-                                if size >= 0:
-                                    self.text_size += size
-                                    continue
+                            tcs = delta.tool_calls
+                            by_index = st.by_index
+                            if (
+                                tcs is not None
+                                and len(tcs) == 1
+                                and by_index is not None
+                                and ch.logprobs is None
+                            ):
+                                # More arguments for a call this choice knows by its index: an
+                                # index and a function with arguments alone (two counts prove it).
+                                tc = tcs[0]
+                                fn = tc.function
+                                if (
+                                    fn is not None
+                                    and count(tc).count(None) == _CALL_FIELDS - 2
+                                    and count(fn).count(None) == _FUNCTION_FIELDS - 1
+                                    and type(args := fn.arguments) is str
+                                ):
+                                    call = by_index.get(tc.index)  # type: ignore[arg-type]
+                                    if call is not None:
+                                        st.last_call = call
+                                        if args:
+                                            call.args.append(args)
+                                            size += len(args)
+                                        continue
+                self.text_size = size
                 add(chunk, None)
+                size = self.text_size
+            self.text_size = size
         except ChunkAggError as exc:
             exc._run_index = next(k for k, c in enumerate(chunks) if c is chunk)
             raise
@@ -613,31 +637,6 @@ def _add_logprobs(st: ChoiceState, logprobs: ChoiceLogprobs) -> int:
         else:
             st.lp_refusal.extend(logprobs.refusal)
     return size
-
-
-def _more_arguments(st: ChoiceState, tcs: list[ToolCallDelta]) -> int:
-    """Append the arguments of a lone delta that continues a known call by its index (an index,
-    a function with arguments alone, nothing else: one count in C proves it); return their
-    length, or -1 for any other delta (``apply_tools`` merges it)."""
-    by_index = st.by_index
-    if len(tcs) != 1 or by_index is None:
-        return -1
-    tc = tcs[0]
-    fn = tc.function
-    if (
-        fn is None
-        or astuple(tc).count(None) != _CALL_FIELDS - 2
-        or astuple(fn).count(None) != _FUNCTION_FIELDS - 1
-    ):
-        return -1
-    call = by_index.get(tc.index)  # type: ignore[arg-type]  # None finds nothing
-    args = fn.arguments
-    if call is None or type(args) is not str:
-        return -1
-    st.last_call = call
-    if args:
-        call.args.append(args)
-    return len(args)
 
 
 def _continues(st: ChoiceState, tcs: list[ToolCallDelta]) -> bool:
