@@ -90,15 +90,16 @@ Frame = tuple[int, int, Any]
 class EventRun:
     """A run of complete events a format framed itself: each is a head (its lines before the
     payload, without the line ending), the payload, and ``overhead`` bytes of line endings and
-    field names between and after them. ``first`` is where to start: a run resumed after a bad
-    event is never copied. Offsets are computed only for a fault."""
+    field names between and after them. ``heads`` is one head per event, or one for all (a run
+    of events of one name). ``first`` is where to start: a run resumed after a bad event is
+    never copied. Offsets are computed only for a fault."""
 
     __slots__ = ("first", "heads", "offset", "overhead", "payloads")
 
     def __init__(
         self,
         payloads: Sequence[bytes],
-        heads: Sequence[bytes],
+        heads: Sequence[bytes] | bytes,
         offset: int,
         overhead: int,
         first: int = 0,
@@ -109,9 +110,14 @@ class EventRun:
         self.overhead = overhead
         self.first = first
 
+    def head(self, k: int) -> bytes:
+        """The head of event ``k``."""
+        heads = self.heads
+        return heads if type(heads) is bytes else heads[k]  # type: ignore[return-value]
+
     def span(self, k: int) -> int:
         """How many bytes of the stream event ``k`` takes."""
-        return len(self.heads[k]) + len(self.payloads[k]) + self.overhead
+        return len(self.head(k)) + len(self.payloads[k]) + self.overhead
 
     def start(self, k: int) -> int:
         """Where event ``k`` starts in the stream."""

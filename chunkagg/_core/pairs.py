@@ -51,9 +51,10 @@ def split_events(region: bytes, offset: int, max_event_size: int) -> EventRun | 
     pieces[-1] = pieces[-1][:-2]
     joined = b"".join(pieces)
     at = joined.find(b"\n")
+    heads: bytes | list[bytes]
     if at < 0:
         payloads = pieces
-        heads = [line] * len(pieces)
+        heads = line  # one name line for all
     else:
         found = _mixed(pieces, joined, at, line)
         if found is None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chunkagg._core.frames import EventRun
 from chunkagg._core.pairs import split_events
 
 _NAMES = [b"content_block_delta", b"content_block_stop", b"ping", b"error", b"response.done"]
@@ -39,6 +40,10 @@ def _reading(region: bytes) -> tuple[list[bytes], list[bytes]] | None:
     return payloads, heads
 
 
+def _heads(run: EventRun) -> list[bytes]:
+    return [run.head(k) for k in range(len(run.payloads))]
+
+
 _event = st.builds(
     lambda name, payload: b"event: " + name + b"\ndata: " + payload + b"\n\n",
     st.sampled_from(_NAMES),
@@ -61,7 +66,7 @@ def test_a_region_is_taken_whole_exactly_when_every_event_is_two_lines(parts: li
         assert run is None
         return
     assert run is not None
-    assert (list(run.payloads), list(run.heads)) == expected
+    assert (list(run.payloads), _heads(run)) == expected
     # Where each event starts, as a fault would report it.
     start = 100
     for k in range(len(expected[0])):
@@ -78,7 +83,7 @@ def test_events_of_other_names_between_deltas_keep_their_order() -> None:
     assert run is not None
     assert list(run.payloads) == [b"{1}", b"{1}", b"{2}", b"{3}", b"{1}", *[b"{2}", b"{3}"] * 2]
     stop_start = [b"event: stop", b"event: start"]
-    assert list(run.heads) == [b"event: d", b"event: d", *stop_start, b"event: d", *stop_start * 2]
+    assert _heads(run) == [b"event: d", b"event: d", *stop_start, b"event: d", *stop_start * 2]
 
 
 def test_a_payload_over_the_limit_leaves_the_region_to_the_line_path() -> None:
