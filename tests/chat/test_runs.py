@@ -114,3 +114,43 @@ def test_many_bad_chunks_in_one_run_decode_each_payload_a_bounded_number_of_time
     assert completion.choices[0].message.content == "a" * 1000
     # Each payload once, plus what a fault leaves decoded: the whole run once, then a segment.
     assert calls <= 2 * 2001 + 64 * 1000
+
+
+def _bare(delta: dict[str, Any], **top: Any) -> bytes:
+    """A chunk of a server that sends neither ``system_fingerprint`` nor ``service_tier``."""
+    chunk: dict[str, Any] = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+    }
+    return _event({**chunk, **top})
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        {"system_fingerprint": "fp_late"},
+        {"service_tier": "flex"},
+        {"system_fingerprint": "", "service_tier": None},  # empty: not carried
+        {},
+    ],
+)
+def test_a_first_value_field_that_comes_late_inside_a_run_is_kept(late: dict[str, Any]) -> None:
+    """Most servers never send some of the five first-value fields: text chunks of such a
+    stream merge on the short way, and one that carries such a field at last still sets it."""
+    chunks = [_bare({"role": "assistant", "content": ""})]
+    chunks += [_bare({"content": t}) for t in "abc"]
+    chunks += [_bare({"content": "d"}, **late), _bare({"content": "e"}, system_fingerprint="fp_2")]
+    stream = b"".join(chunks)
+    whole = Accumulator()
+    whole.feed(stream)
+    one_by_one = Accumulator()
+    for line in stream.split(b"\n\n")[:-1]:
+        one_by_one.add(json.loads(line[6:]))
+    completion = whole.finalize()
+    assert completion == one_by_one.finalize()
+    assert completion.choices[0].message.content == "abcde"
+    assert completion.system_fingerprint == (late.get("system_fingerprint") or "fp_2")
+    assert completion.service_tier == late.get("service_tier")
