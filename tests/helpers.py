@@ -750,3 +750,30 @@ def assert_grows(before: Any, after: Any, where: str = "$") -> None:
         assert type(after) is type(before) and after == before, (
             f"{where}: {before!r} then {after!r}"
         )
+
+
+def mutate_all(value: Any) -> None:
+    """Change every dict and list reachable from ``value`` (through lists, dicts and Structs):
+    a key added to each dict, an item to each list."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+            item["__mutated__"] = True
+        elif isinstance(item, list):
+            stack.extend(item)
+            item.append("__mutated__")
+        elif isinstance(item, msgspec.Struct):
+            stack.extend(getattr(item, name) for name in item.__struct_fields__)
+
+
+def assert_shares_nothing(acc: Any, data: bytes) -> None:
+    """The result of ``data`` is built afresh from a state that shares no dict or list with the
+    events ``feed()`` returned or with an earlier result: changing all of them changes nothing."""
+    events, _ = feed_recovering(acc, [data])
+    first = finalize_recovering(acc)
+    expected = first.to_json()
+    mutate_all(events)
+    mutate_all(first)
+    assert finalize_recovering(acc).to_json() == expected
