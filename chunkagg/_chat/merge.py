@@ -100,11 +100,12 @@ CORE_FIELDS = frozenset(
 )
 
 
-# Fields of the wire Structs a fast path counts (``Merger.add``, ``_more_arguments``).
-_DELTA_FIELDS = len(Delta.__struct_fields__)
-_ONE_DELTA_FIELD = _DELTA_FIELDS - 1  # a delta that sets one field: this many are None
-_CALL_FIELDS = len(ToolCallDelta.__struct_fields__)
-_FUNCTION_FIELDS = len(FunctionCallDelta.__struct_fields__)
+# How many fields are None in what ``Merger.add_run`` merges on its short way: a delta that
+# sets one field, a tool-call delta that sets its index and function, a function that sets its
+# arguments.
+_DELTA_NONES = len(Delta.__struct_fields__) - 1
+_CALL_NONES = len(ToolCallDelta.__struct_fields__) - 2
+_FUNCTION_NONES = len(FunctionCallDelta.__struct_fields__) - 1
 
 _TOP_FIELDS = frozenset(
     ("provider", "citations", "search_results", "x_groq", "moderation", "prompt_filter_results")
@@ -206,7 +207,7 @@ class Merger:
                     if (
                         delta is not None
                         and not ch.finish_reason
-                        and count(delta).count(None) == _ONE_DELTA_FIELD
+                        and count(delta).count(None) == _DELTA_NONES
                     ):
                         st = states.get(ch.index)
                         if st is not None:
@@ -235,8 +236,8 @@ class Merger:
                                 fn = tc.function
                                 if (
                                     fn is not None
-                                    and count(tc).count(None) == _CALL_FIELDS - 2
-                                    and count(fn).count(None) == _FUNCTION_FIELDS - 1
+                                    and count(tc).count(None) == _CALL_NONES
+                                    and count(fn).count(None) == _FUNCTION_NONES
                                     and type(args := fn.arguments) is str
                                 ):
                                     call = by_index.get(tc.index)  # type: ignore[arg-type]
