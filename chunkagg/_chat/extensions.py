@@ -102,8 +102,10 @@ class Shape:
         "function",
         "logprobs",
         "merge",
+        "merge_one",
         "message",
         "parts",
+        "plain",
         "rare",
         "text",
         "tool",
@@ -137,32 +139,50 @@ class Shape:
             self.audio or self.function or self.logprobs or self.entries_mutable or self.message
         )
         # merge(top, states, chunk) -> text added, or None when this schema has nothing to merge
-        # at the chunk, choice or delta level.
-        body = _body("top", "chunk", self.top) if self.top else []
+        # at the chunk, choice or delta level; merge_one(top, chunk, st, ch, delta) the same for
+        # a chunk of one choice ``ch`` whose state is ``st`` and delta ``delta`` (not None).
+        top_lines = _body("top", "chunk", self.top) if self.top else []
+        choice_lines = [
+            "ext = st.ext",
+            "if ext is None:",
+            "    ext = st.ext = ChoiceExt()",
+            *_body("ext.choice", "ch", self.choice),
+        ]
+        delta_lines = _body("ext.message", "delta", self.delta)
+        body = list(top_lines)
         if self.choice or self.delta:
-            body += [
-                "for ch in chunk.choices:",
-                "    st = states[ch.index]",
-                "    ext = st.ext",
-                "    if ext is None:",
-                "        ext = st.ext = ChoiceExt()",
-                *("    " + line for line in _body("ext.choice", "ch", self.choice)),
-            ]
-            if self.delta:
+            body += ["for ch in chunk.choices:", "    st = states[ch.index]"]
+            body += ["    " + line for line in choice_lines]
+            if delta_lines:
                 body += [
                     "    delta = ch.delta",
                     "    if delta is None:",
                     "        delta = message_delta(ch)",
                     "    if delta is not None:",
-                    *("        " + line for line in _body("ext.message", "delta", self.delta)),
+                    *("        " + line for line in delta_lines),
                 ]
         self.merge = (
             compile_merge("merge", "top, states, chunk", body, _NAMESPACE) if body else None
+        )
+        one = top_lines + (choice_lines + delta_lines if self.choice or self.delta else [])
+        self.merge_one = (
+            compile_merge("merge_one", "top, chunk, st, ch, delta", one, _NAMESPACE)
+            if one
+            else None
         )
         # check(chunk): ChunkError for a value nested deeper than MAX_DEPTH anywhere this
         # schema's merge reads one, before anything is merged; None when no field of this
         # schema can hold an array or an object.
         self.check = _compile_check(self, root, classes)
+        # Whether a chunk of this schema can be merged with nothing checked first (no nesting
+        # to check, no legacy text, no error, no content parts, no rare level).
+        self.plain = (
+            self.check is None
+            and self.text is None
+            and not self.error
+            and not self.parts
+            and not self.rare
+        )
 
 
 def planner(rules: Mapping[str, Any] | None) -> Planner:

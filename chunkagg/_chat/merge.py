@@ -40,7 +40,7 @@ from .._core.rules import Rule, append, has_value
 from .._core.rules import build as build_fields
 from .._core.rules import merge as merge_fields
 from .._core.schema import ChunkDecoder, build_output
-from .._core.stream import stream_error
+from .._core.stream import run_index, stream_error
 from .._core.targets import Target
 from .._errors import ChunkAggError, ChunkError, LimitExceededError
 from .extensions import ChoiceExt, Shape, planner, shape_of
@@ -188,15 +188,17 @@ class Merger:
         count of the delta's Nones in C proves that it carries nothing else, where ``add``
         reads each of its fields. The rest go through ``add``.
         """
+        if shape is not None or self.top_open or self.events is not None:
+            if self.events is None and (shape is None or shape.plain):
+                self._wide_run(chunks, shape)
+            else:
+                # Values to check before merging, or live events (``TrackingMerger._apply``
+                # sees every choice): every chunk through ``add``.
+                self._each(chunks, shape)
+            return
         add = self.add
         chunk = None
         try:
-            if shape is not None or self.top_open or self.events is not None:
-                # Extensions to merge, a first-value field still to come, or live events
-                # (``TrackingMerger._apply`` sees every choice): every chunk through ``add``.
-                for chunk in chunks:
-                    add(chunk, shape)
-                return
             # The merged size in a local, written back before every add() and at the end.
             states, size, limit, count = self.choices, self.text_size, self.max_text_size, astuple
             for chunk in chunks:
@@ -252,7 +254,62 @@ class Merger:
                 size = self.text_size
             self.text_size = size
         except ChunkAggError as exc:
-            exc._run_index = next(k for k, c in enumerate(chunks) if c is chunk)
+            exc._run_index = run_index(chunks, chunk)
+            raise
+
+    def _each(self, chunks: list[ResponseBody2], shape: Shape | None) -> None:
+        add = self.add
+        chunk = None
+        try:
+            for chunk in chunks:
+                add(chunk, shape)
+        except ChunkAggError as exc:
+            exc._run_index = run_index(chunks, chunk)
+            raise
+
+    def _wide_run(self, chunks: list[ResponseBody2], shape: Shape | None) -> None:
+        """``add_run`` for a stream with extensions to merge (``shape``, one whose chunks need no
+        check first: ``Shape.plain``), or with a first-value field its server never sends
+        (OpenRouter sends no ``system_fingerprint``): a chunk of one open choice that starts
+        nothing and sets none of those fields is merged by ``_apply`` and the shape's merge,
+        without the rest of ``add``; the others go through ``add``."""
+        add, apply, states = self.add, self._apply, self.choices
+        merge = shape.merge_one if shape is not None else None
+        chunk = None
+        try:
+            for chunk in chunks:
+                choices = chunk.choices
+                if (
+                    chunk.usage is None
+                    and len(choices) == 1
+                    and self.text_size <= self.max_text_size
+                    and (st := states.get((ch := choices[0]).index)) is not None
+                    and (delta := ch.delta) is not None
+                    and delta.audio is None
+                    and not delta.tool_calls
+                    and (
+                        not self.top_open
+                        or (
+                            # Set by OpenAI's first chunk, and by OpenRouter's: then a chunk
+                            # that sets one of the other two goes through ``add``.
+                            self.id is not None
+                            and self.created is not None
+                            and self.model is not None
+                            and not chunk.system_fingerprint
+                            and not chunk.service_tier
+                        )
+                    )
+                ):
+                    self.text_size += apply(st, ch, shape)
+                    if merge is not None:
+                        top = self.top
+                        if top is None:
+                            top = self.top = {}
+                        self.text_size += merge(top, chunk, st, ch, delta)
+                else:
+                    add(chunk, shape)
+        except ChunkAggError as exc:
+            exc._run_index = run_index(chunks, chunk)
             raise
 
     def add(self, chunk: ResponseBody2, shape: Shape | None) -> None:

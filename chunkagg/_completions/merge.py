@@ -46,7 +46,7 @@ from .._core.parsed import Live, Structured, live_value, set_side
 from .._core.rules import APPEND, LAST, Entries, Planner, Rule, check_nested, merge, nested
 from .._core.rules import build as build_fields
 from .._core.schema import build_output
-from .._core.stream import error_event, stream_error
+from .._core.stream import error_event, run_index, stream_error
 from .._errors import ChunkAggError, ChunkError, LimitExceededError
 from .models import (
     CompletionChunk,
@@ -320,7 +320,7 @@ class CompletionMerger:
                         continue
                 add(chunk, None)
         except ChunkAggError as exc:
-            exc._run_index = next(k for k, c in enumerate(chunks) if c is chunk)
+            exc._run_index = run_index(chunks, chunk)
             raise
 
     def add(self, chunk: CompletionChunk, plan: CompletionPlan | None) -> None:

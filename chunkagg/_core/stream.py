@@ -53,6 +53,7 @@ __all__ = [
     "error_event",
     "locate_payload",
     "not_bytes",
+    "run_index",
     "stream_error",
     "unwrap",
 ]
@@ -534,6 +535,12 @@ def _run(run: list[bytes] | tuple[list[bytes], int] | EventRun) -> tuple[Sequenc
     if type(run) is tuple:
         return run
     return run.payloads, run.first  # type: ignore[union-attr]
+
+
+def run_index(chunks: Sequence[Any], chunk: Any) -> int:
+    """Where ``chunk`` is in ``chunks`` (by identity: equal chunks may repeat), for a merger's
+    ``add_run`` to set the ``_run_index`` of the error that chunk raised."""
+    return next(k for k, c in enumerate(chunks) if c is chunk)
 
 
 def locate_payload(exc: ChunkAggError, payload: Any) -> None:

@@ -5,32 +5,49 @@ merged and in ``exc.chunks``, and ``feed(b"")`` goes on with the rest."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from helpers import feed_recovering, finalize_recovering
 
-from chunkagg import Accumulator, ChunkError, LimitExceededError
+from chunkagg import Accumulator, ChunkAggError, ChunkError, LimitExceededError
 
 
 def _event(chunk: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
 
+# How a server dresses each chunk: OpenAI's five first-value fields, or a server that never
+# sends two of them, or one whose chunks carry extensions and unknown keys (a widened schema,
+# merged by ``Merger._wide_run``).
+FLAVOURS = ("openai", "bare", "openrouter", "unknown")
+_flavour = "openai"
+
+
 def _chunk(delta: dict[str, Any], index: int = 0, **top: Any) -> bytes:
-    return _event(
-        {
-            "id": "c",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": "m",
-            "system_fingerprint": "fp",
-            "service_tier": "default",
-            "choices": [{"index": index, "delta": delta, "finish_reason": None}],
-            **top,
-        }
-    )
+    choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": None}
+    chunk: dict[str, Any] = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "system_fingerprint": "fp",
+        "service_tier": "default",
+        "choices": [choice],
+    }
+    if _flavour != "openai":
+        del chunk["system_fingerprint"], chunk["service_tier"]
+    if _flavour == "openrouter":
+        chunk["provider"] = "P"
+        choice["native_finish_reason"] = None
+        delta = {"role": "assistant", **delta, "reasoning_details": []}
+    elif _flavour == "unknown":
+        delta = {**delta, "x_token_id": len(delta)}
+    choice["delta"] = delta
+    return _event({**chunk, **top})
 
 
 def _text(text: str, index: int = 0) -> bytes:
@@ -41,10 +58,36 @@ def _args(piece: str) -> bytes:
     return _chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
 
 
-_OPEN = _chunk({"role": "assistant", "content": ""})
-_CALL = _chunk(
-    {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}]}
-)
+def _open() -> bytes:
+    return _chunk({"role": "assistant", "content": ""})
+
+
+def _call() -> bytes:
+    return _chunk(
+        {
+            "tool_calls": [
+                {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+            ]
+        }
+    )
+
+
+@pytest.fixture(params=FLAVOURS)
+def flavour(request: pytest.FixtureRequest) -> Any:
+    global _flavour
+    _flavour = request.param
+    yield request.param
+    _flavour = "openai"
+
+
+def _one_by_one(stream: bytes) -> Any:
+    """The completion of ``stream``'s chunks given to ``add()`` one at a time (bad ones
+    skipped)."""
+    acc = Accumulator()
+    for event in stream.split(b"\n\n")[:-1]:
+        with contextlib.suppress(ChunkAggError):
+            acc.add(json.loads(event[6:]))
+    return acc.finalize()
 
 
 def _outcome(acc: Accumulator, pieces: list[bytes]) -> tuple[list[Any], list[Any], Any]:
@@ -58,15 +101,20 @@ def _outcome(acc: Accumulator, pieces: list[bytes]) -> tuple[list[Any], list[Any
 @pytest.mark.parametrize(
     ("bad", "error"),
     [
-        (_text("x", index=-1), ChunkError),  # a new choice with a negative index
-        (_chunk({"content": 5}), ChunkError),  # content of the wrong type: fails decoding
-        (_chunk({"tool_calls": [{"index": -1, "function": {"arguments": "{"}}]}), ChunkError),
+        (lambda: _text("x", index=-1), ChunkError),  # a new choice with a negative index
+        (lambda: _chunk({"content": 5}), ChunkError),  # content of the wrong type: no decoding
+        (
+            lambda: _chunk({"tool_calls": [{"index": -1, "function": {"arguments": "{"}}]}),
+            ChunkError,
+        ),
     ],
 )
-def test_a_bad_chunk_inside_a_run_stops_it_there(bad: bytes, error: type[Exception]) -> None:
-    before = [_OPEN, _text("a"), _text("b"), _CALL, _args('{"x"')]
+def test_a_bad_chunk_inside_a_run_stops_it_there(
+    flavour: str, bad: Callable[[], bytes], error: type[Exception]
+) -> None:
+    before = [_open(), _text("a"), _text("b"), _call(), _args('{"x"')]
     after = [_text("c"), _args(": 1}"), _text("d")]
-    stream = b"".join([*before, bad, *after])
+    stream = b"".join([*before, bad(), *after])
     whole = _outcome(Accumulator(), [stream])
     chunks, errors, completion = whole
     assert [e[:3] for e in errors] == [(error, 6, len(b"".join(before)))]
@@ -74,6 +122,11 @@ def test_a_bad_chunk_inside_a_run_stops_it_there(bad: bytes, error: type[Excepti
     message = completion.choices[0].message
     assert message.content == "abcd"
     assert message.tool_calls[0].function.arguments == '{"x": 1}'
+    assert completion == _one_by_one(stream)
+    if flavour == "openrouter":
+        assert completion.provider == "P" and message.reasoning_details == []
+    elif flavour == "unknown":
+        assert message.extra == {"x_token_id": 1}
     # One byte at a time, each event is a run of its own: the same outcome.
     bytewise = _outcome(Accumulator(), [stream[i : i + 1] for i in range(len(stream))])
     assert bytewise[0] == chunks
@@ -81,8 +134,8 @@ def test_a_bad_chunk_inside_a_run_stops_it_there(bad: bytes, error: type[Excepti
     assert bytewise[2] == completion
 
 
-def test_the_text_limit_crossed_inside_a_run() -> None:
-    stream = _OPEN + b"".join(_text("abcd") for _ in range(6))
+def test_the_text_limit_crossed_inside_a_run(flavour: str) -> None:
+    stream = _open() + b"".join(_text("abcd") for _ in range(6))
     chunks, errors, completion = _outcome(Accumulator(max_text_size=10), [stream])
     # The chunk that crosses the limit is merged; every later one that adds text is refused.
     assert completion.choices[0].message.content == "abcd" * 3
@@ -98,7 +151,7 @@ def test_many_bad_chunks_in_one_run_decode_each_payload_a_bounded_number_of_time
     """A run is decoded whole before it merges; after a fault, the rest is decoded a segment at
     a time, so a stream of many bad chunks in one region stays linear."""
     good = _text("a")
-    stream = _OPEN + (good + _text("x", index=-1)) * 1000
+    stream = _open() + (good + _text("x", index=-1)) * 1000
     acc = Accumulator()
     calls = 0
     decode = acc._decoder.decode
@@ -116,18 +169,24 @@ def test_many_bad_chunks_in_one_run_decode_each_payload_a_bounded_number_of_time
     assert calls <= 2 * 2001 + 64 * 1000
 
 
-def _bare(delta: dict[str, Any], **top: Any) -> bytes:
-    """A chunk of a server that sends neither ``system_fingerprint`` nor ``service_tier``."""
+def _bare(delta: dict[str, Any], wide: bool = False, **top: Any) -> bytes:
+    """A chunk of a server that sends neither ``system_fingerprint`` nor ``service_tier``
+    (``wide``: with an extension and an unknown key, as OpenRouter's)."""
+    choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": None}
     chunk: dict[str, Any] = {
         "id": "c",
         "object": "chat.completion.chunk",
         "created": 1,
         "model": "m",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+        "choices": [choice],
     }
+    if wide:
+        chunk["provider"] = "P"
+        choice["delta"] = {**delta, "x_id": 7}
     return _event({**chunk, **top})
 
 
+@pytest.mark.parametrize("wide", [False, True])
 @pytest.mark.parametrize(
     "late",
     [
@@ -137,20 +196,43 @@ def _bare(delta: dict[str, Any], **top: Any) -> bytes:
         {},
     ],
 )
-def test_a_first_value_field_that_comes_late_inside_a_run_is_kept(late: dict[str, Any]) -> None:
+def test_a_first_value_field_that_comes_late_inside_a_run_is_kept(
+    late: dict[str, Any], wide: bool
+) -> None:
     """Most servers never send some of the five first-value fields: text chunks of such a
     stream merge on the short way, and one that carries such a field at last still sets it."""
-    chunks = [_bare({"role": "assistant", "content": ""})]
-    chunks += [_bare({"content": t}) for t in "abc"]
-    chunks += [_bare({"content": "d"}, **late), _bare({"content": "e"}, system_fingerprint="fp_2")]
+    chunks = [_bare({"role": "assistant", "content": ""}, wide)]
+    chunks += [_bare({"content": t}, wide) for t in "abc"]
+    chunks += [
+        _bare({"content": "d"}, wide, **late),
+        _bare({"content": "e"}, wide, system_fingerprint="fp_2"),
+    ]
     stream = b"".join(chunks)
     whole = Accumulator()
     whole.feed(stream)
-    one_by_one = Accumulator()
-    for line in stream.split(b"\n\n")[:-1]:
-        one_by_one.add(json.loads(line[6:]))
     completion = whole.finalize()
-    assert completion == one_by_one.finalize()
+    assert completion == _one_by_one(stream)
     assert completion.choices[0].message.content == "abcde"
     assert completion.system_fingerprint == (late.get("system_fingerprint") or "fp_2")
     assert completion.service_tier == late.get("service_tier")
+    if wide:
+        assert completion.provider == "P"
+        assert completion.choices[0].message.extra == {"x_id": 7}
+
+
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("field", ["id", "created", "model"])
+def test_a_first_chunk_without_id_created_or_model(field: str, wide: bool) -> None:
+    """Azure's first chunk (content filter results) carries ``""`` and ``0`` for them: the
+    chunks that carry them later, inside the same run, still set them."""
+    empty: dict[str, Any] = {"id": "", "created": 0, "model": ""}
+    chunks = [_bare({"role": "assistant", "content": ""}, wide, **empty)]
+    chunks += [_bare({"content": t}, wide, **{field: empty[field]}) for t in "ab"]
+    chunks += [_bare({"content": t}, wide) for t in "cd"]
+    stream = b"".join(chunks)
+    whole = Accumulator()
+    whole.feed(stream)
+    completion = whole.finalize()
+    assert completion == _one_by_one(stream)
+    assert (completion.id, completion.created, completion.model) == ("c", 1, "m")
+    assert completion.choices[0].message.content == "abcd"
