@@ -446,6 +446,71 @@ def _openrouter(rng: random.Random) -> Case:
     return Case("openrouter", description, data, len(payloads), truth, payloads)
 
 
+def _reasoning(rng: random.Random) -> Case:
+    """Shaped like DeepSeek's reasoner (its API docs): no ``service_tier``, ``content: null``
+    beside each ``reasoning_content`` fragment, then the answer, ``usage: null`` until the last
+    chunk; vLLM, Ollama and most OpenAI-compatible servers send neither that field nor, often,
+    ``system_fingerprint``."""
+    thinking, answer = 500, 500
+    gen = f"{rng.getrandbits(128):032x}"
+    created = 1727346176 + rng.randrange(10**6)
+    model, fingerprint = "deepseek-reasoner", f"fp_{rng.getrandbits(40):010x}"
+    payloads: list[bytes] = []
+
+    def emit(delta: dict[str, Any], finish: Any = None, usage: Any = None) -> None:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        body = {
+            "id": gen,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": fingerprint,
+            "choices": [choice] if usage is None else [],
+            "usage": usage,
+        }
+        payloads.append(_encode(body))
+
+    emit({"role": "assistant", "content": None, "reasoning_content": ""})
+    reasoning = [_token(rng) for _ in range(thinking)]
+    for tok in reasoning:
+        emit({"content": None, "reasoning_content": tok})
+    content = [_token(rng) for _ in range(answer)]
+    for tok in content:
+        emit({"content": tok, "reasoning_content": None})
+    emit({"content": "", "reasoning_content": None}, "stop")
+    prompt = rng.randrange(20, 2000)
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": thinking + answer,
+        "total_tokens": prompt + thinking + answer,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": thinking},
+        "prompt_cache_hit_tokens": 0,
+        "prompt_cache_miss_tokens": prompt,
+    }
+    emit({}, usage=usage)
+    message = {
+        "role": "assistant",
+        "content": "".join(content),
+        "reasoning_content": "".join(reasoning),
+    }
+    choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+    truth = {
+        "id": gen,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": fingerprint,
+        "choices": [choice],
+        "usage": usage,
+    }
+    data = b"".join(b"data: " + p + b"\n\n" for p in payloads) + b"data: [DONE]\n\n"
+    description = (
+        f"DeepSeek-shaped: no service_tier; {thinking} reasoning_content + {answer} content chunks"
+    )
+    return Case("reasoning", description, data, len(payloads), truth, payloads)
+
+
 def _unknown(rng: random.Random) -> Case:
     """1,000 content chunks, each delta with a field no one has documented (``x_token_id``)."""
     count = 1_000
@@ -484,6 +549,7 @@ SCENARIOS: dict[str, Callable[[random.Random], Case]] = {
     "tools": _tools,
     "logprobs": _logprobs,
     "openrouter": _openrouter,
+    "reasoning": _reasoning,
     "unknown": _unknown,
 }
 # The scenarios of OpenAI's own format; the others carry providers' extensions.

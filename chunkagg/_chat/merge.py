@@ -182,28 +182,46 @@ class Merger:
         """Merge ``chunks`` in order, as ``add`` would one by one; a chunk that raises is not
         merged, those before it are (the error's ``_run_index`` says which chunk it was).
 
-        Most chunks of a stream carry one more piece of text, or of one call's arguments, for
-        a choice already open, and nothing else: they are merged here, without a call each
-        (a call per chunk was a twentieth of a text stream's instructions, callgrind), and one
-        count of the delta's Nones in C proves that it carries nothing else, where ``add``
-        reads each of its fields. The rest go through ``add``.
+        Most chunks of a stream carry one more piece of text, of reasoning, or of one call's
+        arguments, for a choice already open, and nothing else: they are merged here, without
+        a call each (a call per chunk was a twentieth of a text stream's instructions,
+        callgrind), and one count of the delta's Nones in C proves that it carries nothing
+        else, where ``add`` reads each of its fields. The rest go through ``add``; a widened
+        stream's chunks through ``_wide_run``.
         """
-        if shape is not None or self.top_open or self.events is not None:
-            if self.events is None and (shape is None or shape.plain):
-                self._wide_run(chunks, shape)
-            else:
-                # Values to check before merging, or live events (``TrackingMerger._apply``
-                # sees every choice): every chunk through ``add``.
-                self._each(chunks, shape)
+        if self.events is not None or (shape is not None and not shape.plain):
+            # Live events (``TrackingMerger._apply`` sees every choice), or values to check
+            # before merging: every chunk through ``add``.
+            self._each(chunks, shape)
+            return
+        if shape is not None or (
+            self.top_open and (self.id is None or self.created is None or self.model is None)
+        ):
+            self._wide_run(chunks, shape)
             return
         add = self.add
         chunk = None
         try:
             # The merged size in a local, written back before every add() and at the end.
             states, size, limit, count = self.choices, self.text_size, self.max_text_size, astuple
+            # Whether system_fingerprint, service_tier is still to come (most servers but
+            # OpenAI's never send one of them): a chunk that carries it goes through add().
+            open_ = self.top_open
+            sf_open, st_open = self.system_fingerprint is None, self.service_tier is None
             for chunk in chunks:
                 choices = chunk.choices
-                if chunk.usage is None and len(choices) == 1 and size <= limit:
+                if (
+                    chunk.usage is None
+                    and len(choices) == 1
+                    and size <= limit
+                    and (
+                        not open_
+                        or not (
+                            (sf_open and chunk.system_fingerprint)
+                            or (st_open and chunk.service_tier)
+                        )
+                    )
+                ):
                     ch = choices[0]
                     delta = ch.delta
                     if (
@@ -225,33 +243,50 @@ class Merger:
                                     size += _add_logprobs(st, logprobs)
                                 continue
                             tcs = delta.tool_calls
-                            by_index = st.by_index
-                            if (
-                                tcs is not None
-                                and len(tcs) == 1
-                                and by_index is not None
-                                and ch.logprobs is None
-                            ):
-                                # More arguments for a call this choice knows by its index: an
-                                # index and a function with arguments alone (two counts prove it).
-                                tc = tcs[0]
-                                fn = tc.function
-                                if (
-                                    fn is not None
-                                    and count(tc).count(None) == _CALL_NONES
-                                    and count(fn).count(None) == _FUNCTION_NONES
-                                    and type(args := fn.arguments) is str
-                                ):
-                                    call = by_index.get(tc.index)  # type: ignore[arg-type]
-                                    if call is not None:
-                                        st.last_call = call
-                                        if args:
-                                            call.args.append(args)
-                                            size += len(args)
-                                        continue
+                            if tcs is not None:
+                                by_index = st.by_index
+                                if len(tcs) == 1 and by_index is not None and ch.logprobs is None:
+                                    # More arguments for a call this choice knows by its index:
+                                    # an index and a function with arguments alone (two counts
+                                    # prove it).
+                                    tc = tcs[0]
+                                    fn = tc.function
+                                    if (
+                                        fn is not None
+                                        and count(tc).count(None) == _CALL_NONES
+                                        and count(fn).count(None) == _FUNCTION_NONES
+                                        and type(args := fn.arguments) is str
+                                    ):
+                                        call = by_index.get(tc.index)  # type: ignore[arg-type]
+                                        if call is not None:
+                                            st.last_call = call
+                                            if args:
+                                                call.args.append(args)
+                                                size += len(args)
+                                            continue
+                            elif ch.logprobs is None:
+                                # Reasoning alone: DeepSeek's and xAI's field, then vLLM's and
+                                # Groq's (the same count proves it is the one field set).
+                                text = delta.reasoning_content
+                                if type(text) is str:
+                                    if st.reasoning_content is None:
+                                        st.reasoning_content = [text]
+                                    else:
+                                        st.reasoning_content.append(text)
+                                    size += len(text)
+                                    continue
+                                text = delta.reasoning
+                                if type(text) is str:
+                                    if st.reasoning is None:
+                                        st.reasoning = [text]
+                                    else:
+                                        st.reasoning.append(text)
+                                    size += len(text)
+                                    continue
                 self.text_size = size
                 add(chunk, None)
-                size = self.text_size
+                size, open_ = self.text_size, self.top_open
+                sf_open, st_open = self.system_fingerprint is None, self.service_tier is None
             self.text_size = size
         except ChunkAggError as exc:
             exc._run_index = run_index(chunks, chunk)
@@ -269,10 +304,10 @@ class Merger:
 
     def _wide_run(self, chunks: list[ResponseBody2], shape: Shape | None) -> None:
         """``add_run`` for a stream with extensions to merge (``shape``, one whose chunks need no
-        check first: ``Shape.plain``), or with a first-value field its server never sends
-        (OpenRouter sends no ``system_fingerprint``): a chunk of one open choice that starts
-        nothing and sets none of those fields is merged by ``_apply`` and the shape's merge,
-        without the rest of ``add``; the others go through ``add``."""
+        check first: ``Shape.plain``), or whose id, created or model is still to come: a chunk
+        of one open choice that starts nothing and sets no first-value field still open is
+        merged by ``_apply`` and the shape's merge, without the rest of ``add``; the others go
+        through ``add``."""
         add, apply, states = self.add, self._apply, self.choices
         merge = shape.merge_one if shape is not None else None
         chunk = None
@@ -295,8 +330,8 @@ class Merger:
                             self.id is not None
                             and self.created is not None
                             and self.model is not None
-                            and not chunk.system_fingerprint
-                            and not chunk.service_tier
+                            and not (self.system_fingerprint is None and chunk.system_fingerprint)
+                            and not (self.service_tier is None and chunk.service_tier)
                         )
                     )
                 ):

@@ -54,6 +54,10 @@ def _text(text: str, index: int = 0) -> bytes:
     return _chunk({"content": text}, index)
 
 
+def _think(text: str, field: str = "reasoning_content") -> bytes:
+    return _chunk({field: text})
+
+
 def _args(piece: str) -> bytes:
     return _chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
 
@@ -112,16 +116,17 @@ def _outcome(acc: Accumulator, pieces: list[bytes]) -> tuple[list[Any], list[Any
 def test_a_bad_chunk_inside_a_run_stops_it_there(
     flavour: str, bad: Callable[[], bytes], error: type[Exception]
 ) -> None:
-    before = [_open(), _text("a"), _text("b"), _call(), _args('{"x"')]
-    after = [_text("c"), _args(": 1}"), _text("d")]
+    before = [_open(), _text("a"), _think("r1"), _text("b"), _call(), _args('{"x"')]
+    after = [_text("c"), _think("q1", "reasoning"), _args(": 1}"), _text("d"), _think("r2")]
     stream = b"".join([*before, bad(), *after])
     whole = _outcome(Accumulator(), [stream])
     chunks, errors, completion = whole
-    assert [e[:3] for e in errors] == [(error, 6, len(b"".join(before)))]
+    assert [e[:3] for e in errors] == [(error, 7, len(b"".join(before)))]
     assert len(chunks) == len(before) + len(after)
     message = completion.choices[0].message
     assert message.content == "abcd"
     assert message.tool_calls[0].function.arguments == '{"x": 1}'
+    assert (message.reasoning_content, message.reasoning) == ("r1r2", "q1")
     assert completion == _one_by_one(stream)
     if flavour == "openrouter":
         assert completion.provider == "P" and message.reasoning_details == []
@@ -134,11 +139,12 @@ def test_a_bad_chunk_inside_a_run_stops_it_there(
     assert bytewise[2] == completion
 
 
-def test_the_text_limit_crossed_inside_a_run(flavour: str) -> None:
-    stream = _open() + b"".join(_text("abcd") for _ in range(6))
+@pytest.mark.parametrize("field", ["content", "reasoning_content", "reasoning"])
+def test_the_text_limit_crossed_inside_a_run(flavour: str, field: str) -> None:
+    stream = _open() + b"".join(_chunk({field: "abcd"}) for _ in range(6))
     chunks, errors, completion = _outcome(Accumulator(max_text_size=10), [stream])
     # The chunk that crosses the limit is merged; every later one that adds text is refused.
-    assert completion.choices[0].message.content == "abcd" * 3
+    assert getattr(completion.choices[0].message, field) == "abcd" * 3
     assert [(e[0], e[1]) for e in errors] == [(LimitExceededError, n) for n in (5, 6, 7)]
     assert len(chunks) == 4
     bytewise = _outcome(
@@ -186,6 +192,18 @@ def _bare(delta: dict[str, Any], wide: bool = False, **top: Any) -> bytes:
     return _event({**chunk, **top})
 
 
+def _fed(stream: bytes, first: int) -> Any:
+    """The completion of ``stream`` fed whole, or its first ``first`` events in one ``feed()``
+    and the rest in another (a run that starts with what the earlier ones set)."""
+    acc = Accumulator()
+    events = stream.split(b"\n\n")
+    cut = len(b"\n\n".join(events[:first])) + 2 if first else 0
+    acc.feed(stream[:cut])
+    acc.feed(stream[cut:])
+    return acc.finalize()
+
+
+@pytest.mark.parametrize("first", [0, 1, 2])
 @pytest.mark.parametrize("wide", [False, True])
 @pytest.mark.parametrize(
     "late",
@@ -197,7 +215,7 @@ def _bare(delta: dict[str, Any], wide: bool = False, **top: Any) -> bytes:
     ],
 )
 def test_a_first_value_field_that_comes_late_inside_a_run_is_kept(
-    late: dict[str, Any], wide: bool
+    late: dict[str, Any], wide: bool, first: int
 ) -> None:
     """Most servers never send some of the five first-value fields: text chunks of such a
     stream merge on the short way, and one that carries such a field at last still sets it."""
@@ -208,9 +226,7 @@ def test_a_first_value_field_that_comes_late_inside_a_run_is_kept(
         _bare({"content": "e"}, wide, system_fingerprint="fp_2"),
     ]
     stream = b"".join(chunks)
-    whole = Accumulator()
-    whole.feed(stream)
-    completion = whole.finalize()
+    completion = _fed(stream, first)
     assert completion == _one_by_one(stream)
     assert completion.choices[0].message.content == "abcde"
     assert completion.system_fingerprint == (late.get("system_fingerprint") or "fp_2")
@@ -220,9 +236,10 @@ def test_a_first_value_field_that_comes_late_inside_a_run_is_kept(
         assert completion.choices[0].message.extra == {"x_id": 7}
 
 
+@pytest.mark.parametrize("first", [0, 1, 2])
 @pytest.mark.parametrize("wide", [False, True])
 @pytest.mark.parametrize("field", ["id", "created", "model"])
-def test_a_first_chunk_without_id_created_or_model(field: str, wide: bool) -> None:
+def test_a_first_chunk_without_id_created_or_model(field: str, wide: bool, first: int) -> None:
     """Azure's first chunk (content filter results) carries ``""`` and ``0`` for them: the
     chunks that carry them later, inside the same run, still set them."""
     empty: dict[str, Any] = {"id": "", "created": 0, "model": ""}
@@ -230,9 +247,39 @@ def test_a_first_chunk_without_id_created_or_model(field: str, wide: bool) -> No
     chunks += [_bare({"content": t}, wide, **{field: empty[field]}) for t in "ab"]
     chunks += [_bare({"content": t}, wide) for t in "cd"]
     stream = b"".join(chunks)
-    whole = Accumulator()
-    whole.feed(stream)
-    completion = whole.finalize()
+    completion = _fed(stream, first)
     assert completion == _one_by_one(stream)
     assert (completion.id, completion.created, completion.model) == ("c", 1, "m")
     assert completion.choices[0].message.content == "abcd"
+
+
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("fingerprint", [False, True])
+def test_servers_without_service_tier_merge_text_on_the_short_way(
+    monkeypatch: pytest.MonkeyPatch, wide: bool, fingerprint: bool
+) -> None:
+    """DeepSeek sends a system_fingerprint and no service_tier, vLLM and OpenRouter neither:
+    once the first chunk has set what they send, their text and reasoning chunks merge
+    without ``add()``, as OpenAI's do (a guard on the hot path, which the results cannot show)."""
+    from chunkagg._chat.merge import Merger
+
+    calls = 0
+    add = Merger.add
+
+    def counting(self: Merger, *args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        add(self, *args)
+
+    monkeypatch.setattr(Merger, "add", counting)
+    top = {"system_fingerprint": "fp"} if fingerprint else {}
+    first = _bare({"role": "assistant", "content": None, "reasoning_content": ""}, wide, **top)
+    rest = [_bare({"content": None, "reasoning_content": t}, wide, **top) for t in "abc"]
+    rest += [_bare({"content": t}, wide, **top) for t in "de"]
+    acc = Accumulator()
+    acc.feed(first)
+    assert calls == 1
+    acc.feed(b"".join(rest))
+    assert calls == 1
+    message = acc.finalize().choices[0].message
+    assert (message.reasoning_content, message.content) == ("abc", "de")
