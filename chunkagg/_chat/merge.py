@@ -310,6 +310,13 @@ class Merger:
         through ``add``."""
         add, apply, states = self.add, self._apply, self.choices
         merge = shape.merge_one if shape is not None else None
+        # Whether a first-value field is open, and which of the two OpenAI's first chunk sets
+        # beside id, created and model (OpenRouter's sets neither), read again after add():
+        # a chunk that sets one goes through ``add``, as every chunk does while id, created
+        # or model is open.
+        open_ = self.top_open
+        ready = self.id is not None and self.created is not None and self.model is not None
+        sf_open, st_open = self.system_fingerprint is None, self.service_tier is None
         chunk = None
         try:
             for chunk in chunks:
@@ -323,15 +330,11 @@ class Merger:
                     and delta.audio is None
                     and not delta.tool_calls
                     and (
-                        not self.top_open
+                        not open_
                         or (
-                            # Set by OpenAI's first chunk, and by OpenRouter's: then a chunk
-                            # that sets one of the other two goes through ``add``.
-                            self.id is not None
-                            and self.created is not None
-                            and self.model is not None
-                            and not (self.system_fingerprint is None and chunk.system_fingerprint)
-                            and not (self.service_tier is None and chunk.service_tier)
+                            ready
+                            and not (sf_open and chunk.system_fingerprint)
+                            and not (st_open and chunk.service_tier)
                         )
                     )
                 ):
@@ -343,6 +346,11 @@ class Merger:
                         self.text_size += merge(top, chunk, st, ch, delta)
                 else:
                     add(chunk, shape)
+                    open_ = self.top_open
+                    ready = (
+                        self.id is not None and self.created is not None and self.model is not None
+                    )
+                    sf_open, st_open = self.system_fingerprint is None, self.service_tier is None
         except ChunkAggError as exc:
             exc._run_index = run_index(chunks, chunk)
             raise
