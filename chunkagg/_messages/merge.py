@@ -203,9 +203,10 @@ class MessageMerger:
         self.room = max_text_size
         self.events: list[MessageUpdate] | None = [] if track else None
         self.partial = load_partial() if track else None
-        # (index, delta type, its field, the fragments) of the last string delta: the next one
-        # of the same type to the same block takes the short way. Any other event clears it.
-        self.hot: tuple[int, str, str, list[str]] | None = None
+        # (index, delta type, its field, the fragments, ``plain_size``) of the last string
+        # delta: the next one of the same type to the same block that sets nothing else takes
+        # the short way. Any other event clears it.
+        self.hot: tuple[int, str, str, list[str], int] | None = None
         self.structured: Structured | None = None  # the caller's types (response_format=...)
         # With live events and types: the live scan of each block's value, by index (``None``:
         # a tool block whose tool has no type).
@@ -235,6 +236,7 @@ class MessageMerger:
                 and ev.index == hot[0]
                 and type(delta) is MessageDelta
                 and delta.type == hot[1]
+                and astuple(delta).count(None) == PLAIN_NONES
             ):
                 value = getattr(delta, hot[2])
                 if type(value) is str and self.room >= 0:
@@ -424,7 +426,9 @@ class MessageMerger:
             frags.append(value)
             self.room -= len(value)
             if not rest and type(delta) is MessageDelta:
-                self.hot = (index, kind, field, frags)  # type: ignore[assignment]
+                # (``kind`` is a string: ``field`` was found by it.)
+                size = plain_size(index, kind, field)  # type: ignore[arg-type]
+                self.hot = (index, kind, field, frags, size)  # type: ignore[assignment]
             if self.events is not None and value:
                 self._live_string(index, kind, value)  # type: ignore[arg-type]
         elif kind == "input_json_delta":
@@ -438,7 +442,13 @@ class MessageMerger:
             block.json.append(value)
             self.room -= len(value)
             if not rest and type(delta) is MessageDelta:
-                self.hot = (index, kind, "partial_json", block.json)
+                self.hot = (
+                    index,
+                    kind,
+                    "partial_json",
+                    block.json,
+                    plain_size(index, kind, "partial_json"),
+                )
             if self.events is not None and value:
                 self._live_string(index, kind, value)
         elif kind == "citations_delta":
@@ -614,6 +624,20 @@ def _rest(delta: MessageDelta, merged: str | None) -> dict[str, Any]:
 
 
 _FIELDS = len(MessageDelta.__struct_fields__)
+# A delta that sets its type and the one field it merges, and nothing else: the short way's.
+PLAIN_NONES = _FIELDS - 2
+
+
+_PLAIN = len('{"type":"content_block_delta","index":,"delta":{"type":"","":""}}')
+
+
+def plain_size(index: int, kind: str, field: str) -> int:
+    """The length of the shortest JSON payload of a ``content_block_delta`` to block ``index``
+    whose delta holds only ``type`` (``kind``) and ``field``, less the length of the field's
+    value. A payload of exactly that length plus its value's length (in characters) has no other
+    key: every key takes bytes, and a JSON string is at least as long as its characters and two
+    quotes; a longer one (any non-ASCII character, escape or space) is checked field by field."""
+    return _PLAIN + len(str(index)) + len(kind) + len(field)
 
 
 def _short(value: Any) -> str:

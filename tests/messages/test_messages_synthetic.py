@@ -339,3 +339,100 @@ def test_a_key_beside_a_known_deltas_field_is_set_on_its_block(split: Split) -> 
         {"type": "text", "text": "abcd", "x_mark": 2},
         {"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}, "x_frag": "z"},
     ]
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
+def test_a_field_of_another_delta_type_beside_a_deltas_own_is_set_on_its_block(
+    split: Split,
+) -> None:
+    """A field MessageDelta declares for another delta type (a ``stop_sequence`` or a
+    ``citation`` beside a ``text_delta``'s text, a ``text`` beside a thinking fragment) is no
+    key a newer API would add, but it is what the server sent: set on the block as any key
+    beside a delta's own field is, on the first delta of a block and on every later one (the
+    short way for a block's later string deltas once dropped it)."""
+
+    def delta(index: int, body: dict[str, object]) -> dict[str, object]:
+        return {"type": "content_block_delta", "index": index, "delta": body}
+
+    text, thinking = "text_delta", "thinking_delta"
+    events: list[dict[str, object]] = [
+        {
+            "type": "message_start",
+            "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
+        },
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        delta(0, {"type": text, "text": "a"}),
+        delta(0, {"type": text, "text": "b", "stop_sequence": "X"}),
+        delta(0, {"type": text, "text": "c"}),
+        delta(0, {"type": text, "text": "d", "citation": {"k": 1}}),
+        delta(0, {"type": text, "text": "e", "partial_json": "{"}),
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        },
+        delta(1, {"type": thinking, "thinking": "t"}),
+        delta(1, {"type": thinking, "thinking": "u", "text": "v"}),
+        delta(1, {"type": "signature_delta", "signature": "s"}),
+        {"type": "content_block_stop", "index": 1},
+        {
+            "type": "content_block_start",
+            "index": 2,
+            "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}},
+        },
+        delta(2, {"type": "input_json_delta", "partial_json": '{"a":'}),
+        delta(2, {"type": "input_json_delta", "partial_json": "1}", "stop_reason": "r"}),
+        {"type": "content_block_stop", "index": 2},
+        {"type": "message_stop"},
+    ]
+    data = b"".join(
+        b"event: " + str(e["type"]).encode() + b"\ndata: " + json.dumps(e).encode() + b"\n\n"
+        for e in events
+    )
+    acc = MessageAccumulator()
+    for piece in split_feeds(data, split):
+        acc.feed(piece)
+    assert acc.finalize().to_dict()["content"] == [
+        {
+            "type": "text",
+            "text": "abcde",
+            "stop_sequence": "X",
+            "citation": {"k": 1},
+            "partial_json": "{",
+        },
+        {"type": "thinking", "thinking": "tu", "signature": "s", "text": "v"},
+        {"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}, "stop_reason": "r"},
+    ]
+
+
+@pytest.mark.parametrize("index", [0, 7, 12, 1023])
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        ("text_delta", "text"),
+        ("thinking_delta", "thinking"),
+        ("signature_delta", "signature"),
+        ("input_json_delta", "partial_json"),
+    ],
+)
+def test_the_shortest_payload_of_a_plain_delta_is_exactly_plain_size(
+    index: int, kind: str, field: str
+) -> None:
+    """The short way takes a delta without checking its fields when its payload is exactly
+    ``plain_size`` plus its value's length: too large a size would let a short key beside the
+    value through unseen, so it must be exactly the compact payload's, no more."""
+    from chunkagg._messages.merge import plain_size
+
+    for value in ("", "a", "hello world"):
+        event = {
+            "type": "content_block_delta",
+            "index": index,
+            "delta": {"type": kind, field: value},
+        }
+        payload = json.dumps(event, separators=(",", ":")).encode()
+        assert len(payload) == plain_size(index, kind, field) + len(value)
+        # One more key, however short, makes it longer than that.
+        event["delta"] = {"type": kind, field: value, "x": 0}
+        longer = json.dumps(event, separators=(",", ":")).encode()
+        assert len(longer) > plain_size(index, kind, field) + len(value)
