@@ -296,15 +296,29 @@ def test_the_cli_reads_a_messages_stream(
             assert json.loads(captured.out) == expected(name), argv
 
 
+def _block_delta(index: int, body: dict[str, object]) -> dict[str, object]:
+    return {"type": "content_block_delta", "index": index, "delta": body}
+
+
+def _content(events: list[dict[str, object]], split: Split) -> object:
+    """The merged message's ``content`` of ``events``, framed as ``event:``/``data:`` pairs and
+    fed in the pieces ``split`` cuts."""
+    data = b"".join(
+        b"event: " + str(e["type"]).encode() + b"\ndata: " + json.dumps(e).encode() + b"\n\n"
+        for e in events
+    )
+    acc = MessageAccumulator()
+    for piece in split_feeds(data, split):
+        acc.feed(piece)
+    return acc.finalize().to_dict()["content"]
+
+
 @pytest.mark.parametrize("split", SPLITS, ids=SPLIT_IDS)
 def test_a_key_beside_a_known_deltas_field_is_set_on_its_block(split: Split) -> None:
     """A key no delta type declares, on a delta of a known type (a newer API's beside a text,
     a thinking or an input fragment), is set on its block by the rule of unknown deltas, the
     last non-null winning; the fragments before and after it still join (docs/limits.md and
     the merge's header: nothing a server sent vanishes)."""
-
-    def delta(index: int, body: dict[str, object]) -> dict[str, object]:
-        return {"type": "content_block_delta", "index": index, "delta": body}
 
     text = "text_delta"
     events: list[dict[str, object]] = [
@@ -313,29 +327,22 @@ def test_a_key_beside_a_known_deltas_field_is_set_on_its_block(split: Split) -> 
             "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
         },
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        delta(0, {"type": text, "text": "a"}),
-        delta(0, {"type": text, "text": "b", "x_mark": 1}),
-        delta(0, {"type": text, "text": "c"}),
-        delta(0, {"type": text, "text": "d", "x_mark": 2}),
+        _block_delta(0, {"type": text, "text": "a"}),
+        _block_delta(0, {"type": text, "text": "b", "x_mark": 1}),
+        _block_delta(0, {"type": text, "text": "c"}),
+        _block_delta(0, {"type": text, "text": "d", "x_mark": 2}),
         {"type": "content_block_stop", "index": 0},
         {
             "type": "content_block_start",
             "index": 1,
             "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}},
         },
-        delta(1, {"type": "input_json_delta", "partial_json": '{"a":'}),
-        delta(1, {"type": "input_json_delta", "partial_json": "1}", "x_frag": "z"}),
+        _block_delta(1, {"type": "input_json_delta", "partial_json": '{"a":'}),
+        _block_delta(1, {"type": "input_json_delta", "partial_json": "1}", "x_frag": "z"}),
         {"type": "content_block_stop", "index": 1},
         {"type": "message_stop"},
     ]
-    data = b"".join(
-        b"event: " + str(e["type"]).encode() + b"\ndata: " + json.dumps(e).encode() + b"\n\n"
-        for e in events
-    )
-    acc = MessageAccumulator()
-    for piece in split_feeds(data, split):
-        acc.feed(piece)
-    assert acc.finalize().to_dict()["content"] == [
+    assert _content(events, split) == [
         {"type": "text", "text": "abcd", "x_mark": 2},
         {"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}, "x_frag": "z"},
     ]
@@ -351,9 +358,6 @@ def test_a_field_of_another_delta_type_beside_a_deltas_own_is_set_on_its_block(
     beside a delta's own field is, on the first delta of a block and on every later one (the
     short way for a block's later string deltas once dropped it)."""
 
-    def delta(index: int, body: dict[str, object]) -> dict[str, object]:
-        return {"type": "content_block_delta", "index": index, "delta": body}
-
     text, thinking = "text_delta", "thinking_delta"
     events: list[dict[str, object]] = [
         {
@@ -361,39 +365,32 @@ def test_a_field_of_another_delta_type_beside_a_deltas_own_is_set_on_its_block(
             "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
         },
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        delta(0, {"type": text, "text": "a"}),
-        delta(0, {"type": text, "text": "b", "stop_sequence": "X"}),
-        delta(0, {"type": text, "text": "c"}),
-        delta(0, {"type": text, "text": "d", "citation": {"k": 1}}),
-        delta(0, {"type": text, "text": "e", "partial_json": "{"}),
+        _block_delta(0, {"type": text, "text": "a"}),
+        _block_delta(0, {"type": text, "text": "b", "stop_sequence": "X"}),
+        _block_delta(0, {"type": text, "text": "c"}),
+        _block_delta(0, {"type": text, "text": "d", "citation": {"k": 1}}),
+        _block_delta(0, {"type": text, "text": "e", "partial_json": "{"}),
         {"type": "content_block_stop", "index": 0},
         {
             "type": "content_block_start",
             "index": 1,
             "content_block": {"type": "thinking", "thinking": "", "signature": ""},
         },
-        delta(1, {"type": thinking, "thinking": "t"}),
-        delta(1, {"type": thinking, "thinking": "u", "text": "v"}),
-        delta(1, {"type": "signature_delta", "signature": "s"}),
+        _block_delta(1, {"type": thinking, "thinking": "t"}),
+        _block_delta(1, {"type": thinking, "thinking": "u", "text": "v"}),
+        _block_delta(1, {"type": "signature_delta", "signature": "s"}),
         {"type": "content_block_stop", "index": 1},
         {
             "type": "content_block_start",
             "index": 2,
             "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}},
         },
-        delta(2, {"type": "input_json_delta", "partial_json": '{"a":'}),
-        delta(2, {"type": "input_json_delta", "partial_json": "1}", "stop_reason": "r"}),
+        _block_delta(2, {"type": "input_json_delta", "partial_json": '{"a":'}),
+        _block_delta(2, {"type": "input_json_delta", "partial_json": "1}", "stop_reason": "r"}),
         {"type": "content_block_stop", "index": 2},
         {"type": "message_stop"},
     ]
-    data = b"".join(
-        b"event: " + str(e["type"]).encode() + b"\ndata: " + json.dumps(e).encode() + b"\n\n"
-        for e in events
-    )
-    acc = MessageAccumulator()
-    for piece in split_feeds(data, split):
-        acc.feed(piece)
-    assert acc.finalize().to_dict()["content"] == [
+    assert _content(events, split) == [
         {
             "type": "text",
             "text": "abcde",
