@@ -305,9 +305,9 @@ class Merger:
     def _wide_run(self, chunks: list[ResponseBody2], shape: Shape | None) -> None:
         """``add_run`` for a stream with extensions to merge (``shape``, one whose chunks need no
         check first: ``Shape.plain``), or whose id, created or model is still to come: a chunk
-        of one open choice that starts nothing and sets no first-value field still open is
-        merged by ``_apply`` and the shape's merge, without the rest of ``add``; the others go
-        through ``add``."""
+        of one open choice that starts no call (more arguments for one are merged), has no
+        audio and sets no first-value field still open is merged by ``_apply`` and the shape's
+        merge, without the rest of ``add``; the others go through ``add``."""
         add, apply, states = self.add, self._apply, self.choices
         merge = shape.merge_one if shape is not None else None
         # Whether a first-value field is open, and which of the two OpenAI's first chunk sets
@@ -328,7 +328,7 @@ class Merger:
                     and (st := states.get((ch := choices[0]).index)) is not None
                     and (delta := ch.delta) is not None
                     and delta.audio is None
-                    and not delta.tool_calls
+                    and (not (tcs := delta.tool_calls) or _continues(st, tcs))
                     and (
                         not open_
                         or (

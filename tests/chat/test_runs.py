@@ -283,3 +283,36 @@ def test_servers_without_service_tier_merge_text_on_the_short_way(
     assert calls == 1
     message = acc.finalize().choices[0].message
     assert (message.reasoning_content, message.content) == ("abc", "de")
+
+
+def test_a_widened_streams_arguments_merge_without_add(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More arguments for a call already started, in a stream with an extension on every chunk
+    (OpenRouter's ``provider``), merge without ``add()``: only the chunk that starts the call
+    goes through it (a guard on the hot path, which the results cannot show)."""
+    from chunkagg._chat.merge import Merger
+
+    calls = 0
+    add = Merger.add
+
+    def counting(self: Merger, *args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        add(self, *args)
+
+    monkeypatch.setattr(Merger, "add", counting)
+    start = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+    head = [
+        _bare({"role": "assistant", "content": None}, True),
+        _bare({"tool_calls": [start]}, True),
+    ]
+    pieces = ['{"a"', ": 1", "}"]
+    more = [
+        _bare({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}, True) for p in pieces
+    ]
+    acc = Accumulator()
+    acc.feed(b"".join(head))
+    before = calls
+    acc.feed(b"".join(more))
+    assert calls == before
+    call = acc.finalize().choices[0].message.tool_calls[0]
+    assert call.function.arguments == '{"a": 1}'
