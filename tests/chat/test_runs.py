@@ -314,5 +314,6 @@ def test_a_widened_streams_arguments_merge_without_add(monkeypatch: pytest.Monke
     before = calls
     acc.feed(b"".join(more))
     assert calls == before
-    call = acc.finalize().choices[0].message.tool_calls[0]
-    assert call.function.arguments == '{"a": 1}'
+    calls_made = acc.finalize().choices[0].message.tool_calls
+    assert calls_made is not None
+    assert calls_made[0].function.arguments == '{"a": 1}'
