@@ -253,53 +253,48 @@ def test_a_first_chunk_without_id_created_or_model(field: str, wide: bool, first
     assert completion.choices[0].message.content == "abcd"
 
 
-@pytest.mark.parametrize("wide", [False, True])
-@pytest.mark.parametrize("fingerprint", [False, True])
-def test_servers_without_service_tier_merge_text_on_the_short_way(
-    monkeypatch: pytest.MonkeyPatch, wide: bool, fingerprint: bool
-) -> None:
-    """DeepSeek sends a system_fingerprint and no service_tier, vLLM and OpenRouter neither:
-    once the first chunk has set what they send, their text and reasoning chunks merge
-    without ``add()``, as OpenAI's do (a guard on the hot path, which the results cannot show)."""
+@pytest.fixture
+def adds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A one-item list counting the calls of chat's ``Merger.add`` (a guard on the hot path,
+    which the results cannot show)."""
     from chunkagg._chat.merge import Merger
 
-    calls = 0
+    count = [0]
     add = Merger.add
 
     def counting(self: Merger, *args: Any) -> None:
-        nonlocal calls
-        calls += 1
+        count[0] += 1
         add(self, *args)
 
     monkeypatch.setattr(Merger, "add", counting)
+    return count
+
+
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("fingerprint", [False, True])
+def test_servers_without_service_tier_merge_text_on_the_short_way(
+    adds: list[int], wide: bool, fingerprint: bool
+) -> None:
+    """DeepSeek sends a system_fingerprint and no service_tier, vLLM and OpenRouter neither:
+    once the first chunk has set what they send, their text and reasoning chunks merge
+    without ``add()``, as OpenAI's do."""
     top = {"system_fingerprint": "fp"} if fingerprint else {}
     first = _bare({"role": "assistant", "content": None, "reasoning_content": ""}, wide, **top)
     rest = [_bare({"content": None, "reasoning_content": t}, wide, **top) for t in "abc"]
     rest += [_bare({"content": t}, wide, **top) for t in "de"]
     acc = Accumulator()
     acc.feed(first)
-    assert calls == 1
+    assert adds == [1]
     acc.feed(b"".join(rest))
-    assert calls == 1
+    assert adds == [1]
     message = acc.finalize().choices[0].message
     assert (message.reasoning_content, message.content) == ("abc", "de")
 
 
-def test_a_widened_streams_arguments_merge_without_add(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_widened_streams_arguments_merge_without_add(adds: list[int]) -> None:
     """More arguments for a call already started, in a stream with an extension on every chunk
     (OpenRouter's ``provider``), merge without ``add()``: only the chunk that starts the call
-    goes through it (a guard on the hot path, which the results cannot show)."""
-    from chunkagg._chat.merge import Merger
-
-    calls = 0
-    add = Merger.add
-
-    def counting(self: Merger, *args: Any) -> None:
-        nonlocal calls
-        calls += 1
-        add(self, *args)
-
-    monkeypatch.setattr(Merger, "add", counting)
+    goes through it."""
     start = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
     head = [
         _bare({"role": "assistant", "content": None}, True),
@@ -311,9 +306,9 @@ def test_a_widened_streams_arguments_merge_without_add(monkeypatch: pytest.Monke
     ]
     acc = Accumulator()
     acc.feed(b"".join(head))
-    before = calls
+    before = adds[0]
     acc.feed(b"".join(more))
-    assert calls == before
+    assert adds == [before]
     calls_made = acc.finalize().choices[0].message.tool_calls
     assert calls_made is not None
     assert calls_made[0].function.arguments == '{"a": 1}'
