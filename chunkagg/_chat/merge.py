@@ -206,7 +206,6 @@ class Merger:
             states, size, limit, count = self.choices, self.text_size, self.max_text_size, astuple
             # Whether system_fingerprint, service_tier is still to come (most servers but
             # OpenAI's never send one of them): a chunk that carries it goes through add().
-            open_ = self.top_open
             sf_open, st_open = self.system_fingerprint is None, self.service_tier is None
             for chunk in chunks:
                 choices = chunk.choices
@@ -214,13 +213,8 @@ class Merger:
                     chunk.usage is None
                     and len(choices) == 1
                     and size <= limit
-                    and (
-                        not open_
-                        or not (
-                            (sf_open and chunk.system_fingerprint)
-                            or (st_open and chunk.service_tier)
-                        )
-                    )
+                    and not (sf_open and chunk.system_fingerprint)
+                    and not (st_open and chunk.service_tier)
                 ):
                     ch = choices[0]
                     delta = ch.delta
@@ -285,7 +279,7 @@ class Merger:
                                     continue
                 self.text_size = size
                 add(chunk, None)
-                size, open_ = self.text_size, self.top_open
+                size = self.text_size
                 sf_open, st_open = self.system_fingerprint is None, self.service_tier is None
             self.text_size = size
         except ChunkAggError as exc:
@@ -310,11 +304,9 @@ class Merger:
         merge, without the rest of ``add``; the others go through ``add``."""
         add, apply, states = self.add, self._apply, self.choices
         merge = shape.merge_one if shape is not None else None
-        # Whether a first-value field is open, and which of the two OpenAI's first chunk sets
-        # beside id, created and model (OpenRouter's sets neither), read again after add():
-        # a chunk that sets one goes through ``add``, as every chunk does while id, created
-        # or model is open.
-        open_ = self.top_open
+        # Which first-value fields are open, read again after add(): a chunk that sets one of
+        # the two OpenAI's first chunk sets beside id, created and model (OpenRouter's sets
+        # neither) goes through ``add``, as every chunk does while id, created or model is open.
         ready = self.id is not None and self.created is not None and self.model is not None
         sf_open, st_open = self.system_fingerprint is None, self.service_tier is None
         chunk = None
@@ -329,14 +321,9 @@ class Merger:
                     and (delta := ch.delta) is not None
                     and delta.audio is None
                     and (not (tcs := delta.tool_calls) or _continues(st, tcs))
-                    and (
-                        not open_
-                        or (
-                            ready
-                            and not (sf_open and chunk.system_fingerprint)
-                            and not (st_open and chunk.service_tier)
-                        )
-                    )
+                    and ready
+                    and not (sf_open and chunk.system_fingerprint)
+                    and not (st_open and chunk.service_tier)
                 ):
                     self.text_size += apply(st, ch, shape)
                     if merge is not None:
@@ -346,7 +333,6 @@ class Merger:
                         self.text_size += merge(top, chunk, st, ch, delta)
                 else:
                     add(chunk, shape)
-                    open_ = self.top_open
                     ready = (
                         self.id is not None and self.created is not None and self.model is not None
                     )
