@@ -181,9 +181,10 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
         """The per-event hot path: the core's ``_batch``, with a string delta to the same block
         as the one before it merged here (``MessageMerger.add``'s short way, inline: a call per
         event was a fifth of this format's instructions on a text stream, callgrind), once
-        proved to set nothing else: by its payload's length (``plain_size``), else by one count
-        of its Nones (a method call on the payload, ``startswith`` or ``rfind``, costs about a
-        thousand instructions: as much as the count)."""
+        proved to set nothing else: by its payload's length (no room for another field beside
+        its value: ``plain_bound``), else by one count of its Nones (a method call on the
+        payload, ``startswith`` or ``rfind``, costs about a thousand instructions: as much as the
+        count)."""
         if type(run) is EventRun:
             payloads, first = run.payloads, run.first
         else:
@@ -228,10 +229,18 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
                     and event.type == "content_block_delta"
                     and room >= 0
                 ):
-                    value = delta.text if field == "text" else getattr(delta, field)
+                    value = (
+                        delta.text
+                        if field == "text"
+                        else delta.thinking
+                        if field == "thinking"
+                        else delta.partial_json
+                        if field == "partial_json"
+                        else getattr(delta, field)
+                    )
                     if type(value) is str:
                         size = len(value)
-                        if len(payload) == plain + size or count(delta).count(None) == PLAIN_NONES:
+                        if len(payload) <= plain + size or count(delta).count(None) == PLAIN_NONES:
                             grow(value)
                             room -= size
                             append(event)

@@ -203,7 +203,7 @@ class MessageMerger:
         self.room = max_text_size
         self.events: list[MessageUpdate] | None = [] if track else None
         self.partial = load_partial() if track else None
-        # (index, delta type, its field, the fragments, ``plain_size``) of the last string
+        # (index, delta type, its field, the fragments, ``plain_bound``) of the last string
         # delta: the next one of the same type to the same block that sets nothing else takes
         # the short way. Any other event clears it.
         self.hot: tuple[int, str, str, list[str], int] | None = None
@@ -427,7 +427,7 @@ class MessageMerger:
             self.room -= len(value)
             if not rest and type(delta) is MessageDelta:
                 # (``kind`` is a string: ``field`` was found by it.)
-                size = plain_size(index, kind, field)  # type: ignore[arg-type]
+                size = plain_bound(index, kind, field)  # type: ignore[arg-type]
                 self.hot = (index, kind, field, frags, size)  # type: ignore[assignment]
             if self.events is not None and value:
                 self._live_string(index, kind, value)  # type: ignore[arg-type]
@@ -447,7 +447,7 @@ class MessageMerger:
                     kind,
                     "partial_json",
                     block.json,
-                    plain_size(index, kind, "partial_json"),
+                    plain_bound(index, kind, "partial_json"),
                 )
             if self.events is not None and value:
                 self._live_string(index, kind, value)
@@ -629,15 +629,25 @@ PLAIN_NONES = _FIELDS - 2
 
 
 _PLAIN = len('{"type":"content_block_delta","index":,"delta":{"type":"","":""}}')
+# The fewest bytes a field of MessageDelta set beside a delta's own adds to its payload: a comma,
+# its quoted name, a colon, and a value of at least one byte.
+_FOREIGN = min(map(len, MessageDelta.__struct_encode_fields__[1:])) + 5
 
 
-def plain_size(index: int, kind: str, field: str) -> int:
-    """The length of the shortest JSON payload of a ``content_block_delta`` to block ``index``
-    whose delta holds only ``type`` (``kind``) and ``field``, less the length of the field's
-    value. A payload of exactly that length plus its value's length (in characters) has no other
-    key: every key takes bytes, and a JSON string is at least as long as its characters and two
-    quotes; a longer one (any non-ASCII character, escape or space) is checked field by field."""
-    return _PLAIN + len(str(index)) + len(kind) + len(field)
+def plain_bound(index: int, kind: str, field: str) -> int:
+    """The longest JSON payload of a ``content_block_delta`` to block ``index`` whose delta sets
+    ``type`` (``kind``) and ``field`` alone can be, less its value's length in characters, and
+    short of the length that would let another field in.
+
+    Such a payload holds at least the compact JSON of its event's ``type``, ``index`` and delta
+    (a JSON string is at least as long as its characters and two quotes, an integer as its
+    digits, a key escaped or spaced only longer), plus ``len(value)`` bytes of the value; a field
+    of the delta set beside (``"g":v`` after a comma, ``v`` not ``null``) adds at least
+    ``len(g) + 5`` more. A payload no longer than ``plain_bound() + len(value)`` has no room for
+    one: the room left is what its value's non-ASCII characters and escapes, or spaces, took
+    (a token of a few characters: almost every delta). A longer one is checked field by field.
+    """
+    return _PLAIN + len(str(index)) + len(kind) + len(field) + _FOREIGN - 1
 
 
 def _short(value: Any) -> str:

@@ -40,6 +40,7 @@ from chunkagg import (
     AutoAccumulator,
     ChunkError,
     MessageAccumulator,
+    MessageDelta,
     StreamError,
 )
 from chunkagg._cli import main as cli_main
@@ -300,12 +301,13 @@ def _block_delta(index: int, body: dict[str, object]) -> dict[str, object]:
     return {"type": "content_block_delta", "index": index, "delta": body}
 
 
-def _content(events: list[dict[str, object]], split: Split) -> object:
+def _content(events: list[dict[str, object]], split: Split, compact: bool = False) -> object:
     """The merged message's ``content`` of ``events``, framed as ``event:``/``data:`` pairs and
-    fed in the pieces ``split`` cuts."""
+    fed in the pieces ``split`` cuts; ``compact``: each payload as msgspec writes it (no space,
+    UTF-8), else as ``json.dumps`` (spaces, ``\\u`` escapes)."""
+    dumps = msgspec.json.encode if compact else lambda e: json.dumps(e).encode()
     data = b"".join(
-        b"event: " + str(e["type"]).encode() + b"\ndata: " + json.dumps(e).encode() + b"\n\n"
-        for e in events
+        b"event: " + str(e["type"]).encode() + b"\ndata: " + dumps(e) + b"\n\n" for e in events
     )
     acc = MessageAccumulator()
     for piece in split_feeds(data, split):
@@ -403,6 +405,71 @@ def test_a_field_of_another_delta_type_beside_a_deltas_own_is_set_on_its_block(
     ]
 
 
+# Each string delta a block's later deltas append by the short way: its block as announced,
+# and three fragments whose payload is longer than its characters (non-ASCII, escaped).
+_STRING_DELTAS = {
+    "text_delta": ("text", {"type": "text", "text": ""}, ["é", "\u6771", '"é"']),
+    "thinking_delta": (
+        "thinking",
+        {"type": "thinking", "thinking": "", "signature": ""},
+        ["é", "\n", "é"],
+    ),
+    "signature_delta": (
+        "signature",
+        {"type": "thinking", "thinking": "", "signature": ""},
+        ["é", "é", "\\"],
+    ),
+    "input_json_delta": (
+        "partial_json",
+        {"type": "tool_use", "id": "t", "name": "f", "input": {}},
+        ['{"a": "é', '\\"', '"}'],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "split", [SPLITS[0], SPLITS[1], SPLITS[-1]], ids=[*SPLIT_IDS[:2], SPLIT_IDS[-1]]
+)
+@pytest.mark.parametrize(
+    ("kind", "other"),
+    [
+        (kind, other)
+        for kind, (field, _, _) in sorted(_STRING_DELTAS.items())
+        for other in MessageDelta.__struct_fields__
+        if other not in ("type", field)
+    ],
+)
+def test_every_other_field_beside_a_later_non_ascii_fragment_is_set_on_its_block(
+    kind: str, other: str, split: Split
+) -> None:
+    """Each field ``MessageDelta`` declares, set beside a block's later fragment whose payload's
+    length cannot prove it plain (non-ASCII, escaped): set on the block, never dropped by the
+    short way (which names every field; one it forgot to name fails here for that field)."""
+    field, start, pieces = _STRING_DELTAS[kind]
+    foreign = {"k": "é"} if other == "citation" else "é x"
+    events: list[dict[str, object]] = [
+        {
+            "type": "message_start",
+            "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
+        },
+        {"type": "content_block_start", "index": 0, "content_block": start},
+        _block_delta(0, {"type": kind, field: pieces[0]}),
+        _block_delta(0, {"type": kind, field: pieces[1], other: foreign}),
+        _block_delta(0, {"type": kind, field: pieces[2]}),
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_stop"},
+    ]
+    joined = "".join(pieces)
+    merged = {"input": json.loads(joined)} if field == "partial_json" else {field: joined}
+    expected = [{**start, **merged, other: foreign}]
+    assert _content(events, split) == expected
+    assert _content(events, split, compact=True) == expected
+    acc = MessageAccumulator()
+    for event in events:
+        acc.add(event)
+    assert acc.finalize().to_dict()["content"] == expected
+
+
 @pytest.mark.parametrize("index", [0, 7, 12, 1023])
 @pytest.mark.parametrize(
     ("kind", "field"),
@@ -413,23 +480,30 @@ def test_a_field_of_another_delta_type_beside_a_deltas_own_is_set_on_its_block(
         ("input_json_delta", "partial_json"),
     ],
 )
-def test_the_shortest_payload_of_a_plain_delta_is_exactly_plain_size(
+def test_a_plain_deltas_payload_is_within_plain_bound_and_any_other_field_past_it(
     index: int, kind: str, field: str
 ) -> None:
-    """The short way takes a delta without checking its fields when its payload is exactly
-    ``plain_size`` plus its value's length: too large a size would let a short key beside the
-    value through unseen, so it must be exactly the compact payload's, no more."""
-    from chunkagg._messages.merge import plain_size
+    """The short way takes a delta without checking its fields when its payload is no longer
+    than ``plain_bound`` plus its value's length: the compact payload of a delta that sets its
+    type and field alone is within it, and the same payload with any other field of
+    ``MessageDelta`` set, to its shortest value, is past it (too large a bound would let that
+    field through unseen)."""
+    from chunkagg._messages.merge import plain_bound
 
-    for value in ("", "a", "hello world"):
+    decode = msgspec.json.Decoder(chunkagg.MessageEvent).decode
+    others = [g for g in MessageDelta.__struct_encode_fields__ if g not in ("type", field)]
+    assert others
+    for value in ("", "a", "hello world", "\u6771\u4eac\U0001f600"):
+        bound = plain_bound(index, kind, field) + len(value)
         event = {
             "type": "content_block_delta",
             "index": index,
             "delta": {"type": kind, field: value},
         }
-        payload = json.dumps(event, separators=(",", ":")).encode()
-        assert len(payload) == plain_size(index, kind, field) + len(value)
-        # One more key, however short, makes it longer than that.
-        event["delta"] = {"type": kind, field: value, "x": 0}
-        longer = json.dumps(event, separators=(",", ":")).encode()
-        assert len(longer) > plain_size(index, kind, field) + len(value)
+        assert len(msgspec.json.encode(event)) <= bound
+        for other in others:
+            shortest = {} if other == "citation" else ""
+            event["delta"] = {"type": kind, field: value, other: shortest}
+            longer = msgspec.json.encode(event)
+            assert getattr(decode(longer).delta, other) == shortest
+            assert len(longer) > bound, other
