@@ -305,9 +305,13 @@ def _content(events: list[dict[str, object]], split: Split, compact: bool = Fals
     """The merged message's ``content`` of ``events``, framed as ``event:``/``data:`` pairs and
     fed in the pieces ``split`` cuts; ``compact``: each payload as msgspec writes it (no space,
     UTF-8), else as ``json.dumps`` (spaces, ``\\u`` escapes)."""
-    dumps = msgspec.json.encode if compact else lambda e: json.dumps(e).encode()
     data = b"".join(
-        b"event: " + str(e["type"]).encode() + b"\ndata: " + dumps(e) + b"\n\n" for e in events
+        b"event: "
+        + str(e["type"]).encode()
+        + b"\ndata: "
+        + (msgspec.json.encode(e) if compact else json.dumps(e).encode())
+        + b"\n\n"
+        for e in events
     )
     acc = MessageAccumulator()
     for piece in split_feeds(data, split):
@@ -407,7 +411,7 @@ def test_a_field_of_another_delta_type_beside_a_deltas_own_is_set_on_its_block(
 
 # Each string delta a block's later deltas append by the short way: its block as announced,
 # and three fragments whose payload is longer than its characters (non-ASCII, escaped).
-_STRING_DELTAS = {
+_STRING_DELTAS: dict[str, tuple[str, dict[str, object], list[str]]] = {
     "text_delta": ("text", {"type": "text", "text": ""}, ["é", "\u6771", '"é"']),
     "thinking_delta": (
         "thinking",
