@@ -83,6 +83,8 @@ _STRINGS = {
 }
 # The field each delta type merges by a rule of its own; its other fields are set on the block.
 _MERGED = {**_STRINGS, "input_json_delta": "partial_json", "citations_delta": "citation"}
+# The blocks announced with the string their deltas stream (``"text": ""``): (delta type, key).
+_PRIMED = {"text": ("text_delta", "text"), "thinking": ("thinking_delta", "thinking")}
 # The blocks whose input ``tools=`` types (those ``output`` makes ``ToolUseBlock``s).
 _TOOL_BLOCKS = frozenset(("tool_use", "server_tool_use"))
 
@@ -246,7 +248,14 @@ class MessageMerger:
                         self._live_string(hot[0], hot[1], value)
                     return
             self.hot = None
-        _check_nesting(ev)
+        if (
+            ev.content_block is not None
+            or ev.message is not None
+            or ev.usage is not None
+            or ev.error is not None
+            or type(ev)._mutable
+        ):
+            _check_nesting(ev)
         handler = _HANDLERS.get(ev.type)
         if handler is None:
             self._other(ev)
@@ -402,6 +411,17 @@ class MessageMerger:
         state = self.blocks[index] = BlockState(copy(block))
         if model is not None:
             self.model = model
+        kind = block.get("type")
+        primed = _PRIMED.get(kind) if type(kind) is str else None
+        if primed is not None:
+            dtype, field = primed
+            text = block.get(field)
+            if type(text) is str:
+                # Its first delta takes the short way too: its fragments start from the
+                # announced string, as fragments() would start them.
+                frags = [text] if text else []
+                state.strings = {field: frags}
+                self.hot = (index, dtype, field, frags, plain_bound(index, dtype, field))
         if self.events is not None:
             self.events.append(MessageBlockStarted(index=index, block=copy(state.value)))
 

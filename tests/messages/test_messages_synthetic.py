@@ -409,6 +409,82 @@ def test_a_field_of_another_delta_type_beside_a_deltas_own_is_set_on_its_block(
     ]
 
 
+_CITE = {"type": "char_location", "cited_text": "c", "document_index": 0}
+# (announced block, its deltas, the block built): a text or thinking block announced with its
+# string has the short way ready for its first delta.
+_FIRST_DELTAS: dict[str, tuple[dict[str, object], list[dict[str, object]], dict[str, object]]] = {
+    "announced-text": (
+        {"type": "text", "text": "Hi "},
+        [{"type": "text_delta", "text": "a"}, {"type": "text_delta", "text": "é"}],
+        {"type": "text", "text": "Hi aé"},
+    ),
+    "no-delta": ({"type": "text", "text": ""}, [], {"type": "text", "text": ""}),
+    "null-text-no-delta": ({"type": "text", "text": None}, [], {"type": "text", "text": None}),
+    "no-text-key-no-delta": ({"type": "text", "x": 1}, [], {"type": "text", "x": 1}),
+    "null-text": (
+        {"type": "text", "text": None},
+        [{"type": "text_delta", "text": "a"}],
+        {"type": "text", "text": "a"},
+    ),
+    "no-text-key": (
+        {"type": "text"},
+        [{"type": "text_delta", "text": "a"}],
+        {"type": "text", "text": "a"},
+    ),
+    "thinking": (
+        {"type": "thinking", "thinking": "pre", "signature": ""},
+        [
+            {"type": "thinking_delta", "thinking": "x"},
+            {"type": "signature_delta", "signature": "s"},
+        ],
+        {"type": "thinking", "thinking": "prex", "signature": "s"},
+    ),
+    "citation-first": (
+        {"type": "text", "text": "", "citations": []},
+        [{"type": "citations_delta", "citation": _CITE}, {"type": "text_delta", "text": "a"}],
+        {"type": "text", "text": "a", "citations": [_CITE]},
+    ),
+    "first-with-a-field-beside": (
+        {"type": "text", "text": "q"},
+        [{"type": "text_delta", "text": "é", "stop_sequence": "X"}],
+        {"type": "text", "text": "qé", "stop_sequence": "X"},
+    ),
+    "another-type-first": (
+        {"type": "text", "text": "k"},
+        [{"type": "thinking_delta", "thinking": "z"}, {"type": "text_delta", "text": "m"}],
+        {"type": "text", "text": "km", "thinking": "z"},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "split", [SPLITS[0], SPLITS[1], SPLITS[-1]], ids=[*SPLIT_IDS[:2], SPLIT_IDS[-1]]
+)
+@pytest.mark.parametrize("case", sorted(_FIRST_DELTAS))
+def test_a_blocks_first_delta_merges_onto_its_announced_block(case: str, split: Split) -> None:
+    """A block's first delta merges onto the block as announced (its string, its citations),
+    whatever it is: the short way made ready at the block's start takes only what
+    ``on_block_delta`` would have merged the same way, with and without live events."""
+    start, deltas, built = _FIRST_DELTAS[case]
+    events: list[dict[str, object]] = [
+        {
+            "type": "message_start",
+            "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
+        },
+        {"type": "content_block_start", "index": 2, "content_block": start},
+        *(_block_delta(2, d) for d in deltas),
+        {"type": "content_block_stop", "index": 2},
+        {"type": "message_stop"},
+    ]
+    assert _content(events, split) == [built]
+    assert _content(events, split, compact=True) == [built]
+    for track in (False, True):
+        acc = MessageAccumulator(track=track)
+        for event in events:
+            acc.add(event)
+        assert acc.finalize().to_dict()["content"] == [built]
+
+
 # Each string delta a block's later deltas append by the short way: its block as announced,
 # and three fragments whose payload is longer than its characters (non-ASCII, escaped).
 _STRING_DELTAS: dict[str, tuple[str, dict[str, object], list[str]]] = {
