@@ -651,7 +651,7 @@ PLAIN_NONES = _FIELDS - 2
 _PLAIN = len('{"type":"content_block_delta","index":,"delta":{"type":"","":""}}')
 # The fewest bytes a field of MessageDelta set beside a delta's own adds to its payload: a comma,
 # its quoted name, a colon, and a value of at least one byte.
-_FOREIGN = min(map(len, MessageDelta.__struct_encode_fields__[1:])) + 5
+_FOREIGN = min(len(key) for key in MessageDelta.__struct_encode_fields__ if key != "type") + 5
 
 
 def plain_bound(index: int, kind: str, field: str) -> int:
