@@ -3,8 +3,9 @@ every event type.
 
 Owns ``MessageMerger``: which event changes what, the checks each makes before it changes
 anything (so a bad event is dropped whole), the live-UI events, and the short way of a delta to
-the same block as the one before it. Must not know bytes, framing or positions (it raises
-without an event number or offset, and the accumulator adds them), or how JSON becomes a Struct.
+the same block as the one before it (or to a text or thinking block just announced). Must not
+know bytes, framing or positions (it raises without an event number or offset, and the
+accumulator adds them), or how JSON becomes a Struct.
 
 The rules, by Anthropic's documented streaming semantics:
 
@@ -655,9 +656,9 @@ _FOREIGN = min(len(key) for key in MessageDelta.__struct_encode_fields__ if key 
 
 
 def plain_bound(index: int, kind: str, field: str) -> int:
-    """The longest JSON payload of a ``content_block_delta`` to block ``index`` whose delta sets
-    ``type`` (``kind``) and ``field`` alone can be, less its value's length in characters, and
-    short of the length that would let another field in.
+    """How long the JSON payload of a ``content_block_delta`` to block ``index`` may be, less its
+    value's length in characters, and still be proved to set nothing in its delta but ``type``
+    (``kind``) and ``field``.
 
     Such a payload holds at least the compact JSON of its event's ``type``, ``index`` and delta
     (a JSON string is at least as long as its characters and two quotes, an integer as its
