@@ -223,7 +223,9 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
                 delta = event.delta
                 if (
                     hot is not None
-                    and event.index == at
+                    # An int: a float or bool index equal to it is the line path's error, and
+                    # written shorter than its digits (1e4) it would leave room in the bound.
+                    and ((index := event.index) is at or (type(index) is int and index == at))
                     and type(delta) is MessageDelta
                     and delta.type == dtype
                     and event.type == "content_block_delta"

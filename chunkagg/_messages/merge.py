@@ -236,7 +236,7 @@ class MessageMerger:
             delta = ev.delta
             if (
                 ev.type == "content_block_delta"
-                and ev.index == hot[0]
+                and ((index := ev.index) is hot[0] or (type(index) is int and index == hot[0]))
                 and type(delta) is MessageDelta
                 and delta.type == hot[1]
                 and astuple(delta).count(None) == PLAIN_NONES

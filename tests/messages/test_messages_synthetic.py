@@ -485,6 +485,70 @@ def test_a_blocks_first_delta_merges_onto_its_announced_block(case: str, split: 
         assert acc.finalize().to_dict()["content"] == [built]
 
 
+@pytest.mark.parametrize("split", [SPLITS[0], SPLITS[1]], ids=SPLIT_IDS[:2])
+@pytest.mark.parametrize(
+    ("at", "index", "extra", "max_blocks"),
+    [
+        (1000, b"1e3", b"", 1024),
+        (1000, b"1000.0", b"", 1024),
+        (1, b"true", b"", 1024),
+        # Written shorter than its digits, a float index once left room for a field in the
+        # short way's length bound: the field was dropped.
+        (10000, b"1e4", b',"text":""', 10001),
+    ],
+)
+def test_an_index_that_is_no_integer_is_an_error_on_a_blocks_later_deltas_too(
+    at: int, index: bytes, extra: bytes, max_blocks: int, split: Split
+) -> None:
+    """A delta whose index equals its block's but is a float or a bool is a ``ChunkError`` on
+    the block's first delta and on any later one alike (the short way once took it); the
+    stream goes on, what merged before kept."""
+    head: list[dict[str, object]] = [
+        {
+            "type": "message_start",
+            "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
+        },
+        {
+            "type": "content_block_start",
+            "index": at,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        },
+    ]
+    plain = _block_delta(at, {"type": "thinking_delta", "thinking": "x"})
+    bad = (
+        b'{"type":"content_block_delta","index":'
+        + index
+        + b',"delta":{"type":"thinking_delta","thinking":"a"'
+        + extra
+        + b"}}"
+    )
+
+    def frame(event: dict[str, object]) -> bytes:
+        return (
+            b"event: "
+            + str(event["type"]).encode()
+            + b"\ndata: "
+            + msgspec.json.encode(event)
+            + b"\n\n"
+        )
+
+    for before in ([], [plain]):
+        data = b"".join(frame(e) for e in [*head, *before])
+        data += b"event: content_block_delta\ndata: " + bad + b"\n\n"
+        data += frame(_block_delta(at, {"type": "thinking_delta", "thinking": "z"}))
+        acc = MessageAccumulator(max_blocks=max_blocks)
+        errors: list[str] = []
+        for piece in split_feeds(data, split):
+            try:
+                acc.feed(piece)
+            except ChunkError as exc:
+                errors.append(str(exc))
+        assert len(errors) == 1
+        assert "index must be an integer" in errors[0]
+        block = acc.finalize().to_dict()["content"][0]
+        assert block == {"type": "thinking", "thinking": "x" * len(before) + "z", "signature": ""}
+
+
 # Each string delta a block's later deltas append by the short way: its block as announced,
 # and three fragments whose payload is longer than its characters (non-ASCII, escaped).
 _STRING_DELTAS: dict[str, tuple[str, dict[str, object], list[str]]] = {
