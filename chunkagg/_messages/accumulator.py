@@ -24,7 +24,7 @@ from .._core.schema import DECODE_ERRORS, ChunkDecoder, dump_model
 from .._core.stream import StreamAccumulator
 from .._errors import ChunkAggError
 from .events import MessageUpdate
-from .merge import DEFAULT_MAX_BLOCKS, PLAIN_NONES, MessageMerger
+from .merge import DEFAULT_MAX_BLOCKS, PLAIN_NONES, MessageMerger, carries_objects
 from .models import AnthropicMessage, MessageDelta, MessageEvent
 
 __all__ = ["MessageAccumulator", "decode_message_event"]
@@ -182,9 +182,10 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
         as the one before it merged here (``MessageMerger.add``'s short way, inline: a call per
         event was a fifth of this format's instructions on a text stream, callgrind), once
         proved to set nothing else: by its payload's length (no room for another field beside
-        its value: ``plain_bound``), else by one count of its Nones (a method call on the
+        its value: ``plain_bound``), else by one count of its Nones and no object beside its
+        delta (``carries_objects``: one is checked for nesting by ``add()``). A method call on the
         payload, ``startswith`` or ``rfind``, costs about a thousand instructions: as much as the
-        count)."""
+        count."""
         if type(run) is EventRun:
             payloads, first = run.payloads, run.first
         else:
@@ -242,7 +243,9 @@ class MessageAccumulator(StreamAccumulator[MessageEvent, AnthropicMessage]):
                     )
                     if type(value) is str:
                         size = len(value)
-                        if len(payload) <= plain + size or count(delta).count(None) == PLAIN_NONES:
+                        if len(payload) <= plain + size or (
+                            count(delta).count(None) == PLAIN_NONES and not carries_objects(event)
+                        ):
                             grow(value)
                             room -= size
                             append(event)

@@ -70,7 +70,7 @@ from .events import (
 from .models import AnthropicMessage, MessageDelta, MessageEvent, TextBlock, ToolUseBlock
 from .output import typed_block, typed_message
 
-__all__ = ["DEFAULT_MAX_BLOCKS", "BlockState", "MessageMerger"]
+__all__ = ["DEFAULT_MAX_BLOCKS", "PLAIN_NONES", "BlockState", "MessageMerger", "carries_objects"]
 
 # Content blocks are addressed by index; each must be below this, so a broken index never grows
 # the state. A message holds a few blocks, an agentic turn with server tools a few dozen.
@@ -240,6 +240,7 @@ class MessageMerger:
                 and type(delta) is MessageDelta
                 and delta.type == hot[1]
                 and astuple(delta).count(None) == PLAIN_NONES
+                and not carries_objects(ev)
             ):
                 value = getattr(delta, hot[2])
                 if type(value) is str and self.room >= 0:
@@ -249,13 +250,7 @@ class MessageMerger:
                         self._live_string(hot[0], hot[1], value)
                     return
             self.hot = None
-        if (
-            ev.content_block is not None
-            or ev.message is not None
-            or ev.usage is not None
-            or ev.error is not None
-            or type(ev)._mutable
-        ):
+        if carries_objects(ev):
             _check_nesting(ev)
         handler = _HANDLERS.get(ev.type)
         if handler is None:
@@ -614,6 +609,20 @@ class MessageMerger:
         self.room -= size
 
 
+def carries_objects(ev: MessageEvent) -> bool:
+    """Whether ``ev`` holds an object or array beside its delta (``message``,
+    ``content_block``, ``usage``, ``error``, or an unknown key of one): the values
+    ``_check_nesting`` looks at, so an event without any needs no check, and only such an event
+    may take a short way that skips it."""
+    return (
+        ev.content_block is not None
+        or ev.message is not None
+        or ev.usage is not None
+        or ev.error is not None
+        or type(ev)._mutable
+    )
+
+
 def _check_nesting(ev: MessageEvent) -> None:
     """``ChunkError`` for an event holding a value nested deeper than ``MAX_DEPTH``, checked
     before anything is merged or kept (the error a deeper stack gets from the decoder). An event
@@ -666,7 +675,9 @@ def plain_bound(index: int, kind: str, field: str) -> int:
     of the delta set beside (``"g":v`` after a comma, ``v`` not ``null``) adds at least
     ``len(g) + 5`` more. A payload no longer than ``plain_bound() + len(value)`` has no room for
     one: the room left is what its value's non-ASCII characters and escapes, or spaces, took
-    (a token of a few characters: almost every delta). A longer one is checked field by field.
+    (a token of a few characters: almost every delta). Nor for a value nested deep enough to be
+    refused (``MAX_DEPTH`` levels take hundreds of bytes) in a key of the event beside its
+    delta. A longer one is checked field by field, and for such values (``carries_objects``).
     """
     return _PLAIN + len(str(index)) + len(kind) + len(field) + _FOREIGN - 1
 

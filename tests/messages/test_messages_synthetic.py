@@ -549,6 +549,68 @@ def test_an_index_that_is_no_integer_is_an_error_on_a_blocks_later_deltas_too(
         assert block == {"type": "thinking", "thinking": "x" * len(before) + "z", "signature": ""}
 
 
+def _deep(levels: int) -> object:
+    value: object = 0
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("split", [SPLITS[0], SPLITS[1]], ids=SPLIT_IDS[:2])
+@pytest.mark.parametrize("key", ["content_block", "usage", "message", "x"])
+@pytest.mark.parametrize("later", [False, True], ids=["first", "later"])
+def test_a_delta_event_holding_a_value_nested_too_deep_is_an_error_on_any_delta(
+    key: str, later: bool, split: Split
+) -> None:
+    """A block's delta whose event holds, beside the delta, an object nested deeper than
+    ``MAX_DEPTH`` is a ``ChunkError`` on the block's first delta and on any later one alike
+    (the short way once took it on later ones, and, with the first delta on the short way too,
+    on every one), fed as bytes or through ``add()``; the stream goes on without it."""
+    deep = _deep(chunkagg.MAX_DEPTH + 20)
+    events: list[dict[str, object]] = [
+        {
+            "type": "message_start",
+            "message": {"id": "m", "type": "message", "role": "assistant", "content": []},
+        },
+        # An unknown key already in the schema: the deep one decodes without widening again.
+        {"type": "ping", "x": [1]},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ]
+    if later:
+        events.append(_block_delta(0, {"type": "text_delta", "text": "a"}))
+    bad = _block_delta(0, {"type": "text_delta", "text": "b"})
+    bad[key] = {"k": deep} if key != "x" else deep
+    events += [
+        bad,
+        _block_delta(0, {"type": "text_delta", "text": "c"}),
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_stop"},
+    ]
+    text = "ac" if later else "c"
+    data = b"".join(
+        b"event: " + str(e["type"]).encode() + b"\ndata: " + msgspec.json.encode(e) + b"\n\n"
+        for e in events
+    )
+    for track in (False, True):
+        acc = MessageAccumulator(track=track)
+        errors: list[str] = []
+        for piece in split_feeds(data, split):
+            try:
+                acc.feed(piece)
+            except ChunkError as exc:
+                errors.append(str(exc))
+        assert len(errors) == 1 and "nested deeper" in errors[0], errors
+        assert acc.finalize().to_dict()["content"] == [{"type": "text", "text": text}]
+        acc = MessageAccumulator(track=track)
+        for event in events:
+            if event is bad:
+                with pytest.raises(ChunkError, match="nested deeper"):
+                    acc.add(event)
+            else:
+                acc.add(event)
+        assert acc.finalize().to_dict()["content"] == [{"type": "text", "text": text}]
+
+
 # Each string delta a block's later deltas append by the short way: its block as announced,
 # and three fragments whose payload is longer than its characters (non-ASCII, escaped).
 _STRING_DELTAS: dict[str, tuple[str, dict[str, object], list[str]]] = {
