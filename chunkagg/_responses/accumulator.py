@@ -326,11 +326,19 @@ class ResponseAccumulator(StreamAccumulator[ResponseEvent, Response]):
                 if (
                     event.type == kind_
                     and event.output_index == oi
-                    and event.content_index == ci
-                    and event.summary_index == si
+                    # None, or a small int: the same object (a larger one takes the slow way)
+                    and event.content_index is ci
+                    and event.summary_index is si
                     and delta is not None
                     and not event.logprobs
                     and room >= 0
+                    # No object beside the delta (carries_objects, written out: a call per
+                    # event is what this loop saves): one is checked for nesting by merge.
+                    and event.part is None
+                    and event.item is None
+                    and event.response is None
+                    and event.annotation is None
+                    and event.error is None
                 ):
                     grow(delta)
                     room -= len(delta)

@@ -76,7 +76,15 @@ from .state import (
 )
 from .structured import ARGUMENTS, Scan, attach
 
-__all__ = ["DEFAULT_MAX_ITEMS", "HANDLERS", "LIFECYCLE", "TERMINAL", "ResponseMerger", "hot_safe"]
+__all__ = [
+    "DEFAULT_MAX_ITEMS",
+    "HANDLERS",
+    "LIFECYCLE",
+    "TERMINAL",
+    "ResponseMerger",
+    "carries_objects",
+    "hot_safe",
+]
 
 # Output items, content parts, summary parts and annotations are addressed by index; each index
 # must be below this, so a broken index never grows the state, and a part holds at most this
@@ -172,6 +180,7 @@ class ResponseMerger:
                 and delta is not None
                 and not ev.logprobs
                 and self.room >= 0
+                and not carries_objects(ev)
             ):
                 frags.append(delta)
                 self.room -= len(delta)
@@ -717,10 +726,27 @@ _HOT_TYPES = {
 
 @functools.lru_cache(maxsize=256)
 def hot_safe(cls: type) -> bool:
-    """Whether a (derived) event class types the fields the hot path reads as declared: a
-    stream whose events carried one of another type has them typed ``Any``."""
+    """Whether a (derived) event class types the fields the hot path reads as declared (a
+    stream whose events carried one of another type has them typed ``Any``), and holds no key
+    of its own whose value may be an array or an object (one the short way would keep on the
+    event unchecked for nesting: ``_check_nesting`` looks at such an event whole)."""
+    if getattr(cls, "_mutable", False):
+        return False
     types = {f.name: f.type for f in msgspec.structs.fields(cls)}
     return all(types[name] == _HOT_TYPES[name] for name in _HOT_TYPES)
+
+
+def carries_objects(ev: ResponseEvent) -> bool:
+    """Whether ``ev`` holds an object beside its delta (``response``, ``item``, ``part``,
+    ``annotation``, ``error``): values ``_check_nesting`` looks at, so only an event without
+    any may take a short way that skips it (its ``logprobs`` the short way refuses itself)."""
+    return (
+        ev.part is not None
+        or ev.item is not None
+        or ev.response is not None
+        or ev.annotation is not None
+        or ev.error is not None
+    )
 
 
 def _str(value: Any) -> str | None:

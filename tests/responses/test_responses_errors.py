@@ -201,3 +201,77 @@ def test_options_are_checked() -> None:
         ResponseAccumulator().take_events()
     with pytest.raises(TypeError):
         ResponseAccumulator().feed("data: {}")  # type: ignore[arg-type]
+
+
+def _deep(levels: int) -> object:
+    value: object = 0
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("split", ["whole", "bytewise"])
+@pytest.mark.parametrize("key", ["part", "item", "response", "annotation", "x"])
+@pytest.mark.parametrize("later", [False, True], ids=["first", "later"])
+def test_a_delta_holding_a_value_nested_too_deep_is_an_error_on_any_delta(
+    key: str, later: bool, split: str
+) -> None:
+    """A text delta whose event holds, beside the delta, an object nested deeper than
+    ``MAX_DEPTH`` is a ``ChunkError`` on a part's first delta and on any later one alike (the
+    short way once took it on later ones), fed as bytes or through ``add()``; the stream goes
+    on without it."""
+    from chunkagg import MAX_DEPTH
+
+    place = {"output_index": 0, "content_index": 0, "item_id": "m"}
+    events: list[Obj] = [
+        {
+            "type": "response.created",
+            "response": {"id": "r", "object": "response", "status": "in_progress", "output": []},
+        },
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {"id": "m", "type": "message", "role": "assistant", "content": []},
+        },
+        {
+            "type": "response.content_part.added",
+            **place,
+            "part": {"type": "output_text", "text": "", "annotations": []},
+        },
+    ]
+    if key == "x":
+        # An unknown key already in the schema: the deep one decodes without widening again.
+        events[-1]["x"] = [1]
+    if later:
+        events.append({"type": "response.output_text.delta", **place, "delta": "a"})
+    bad: Obj = {"type": "response.output_text.delta", **place, "delta": "b"}
+    # Just too deep: MAX_DEPTH + 1 levels (the event itself one, for an unknown key).
+    bad[key] = _deep(MAX_DEPTH + 1) if key == "x" else {"k": _deep(MAX_DEPTH)}
+    events += [bad, {"type": "response.output_text.delta", **place, "delta": "c"}]
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+    text = "ac" if later else "c"
+    data = _sse(events)
+
+    def content(acc: ResponseAccumulator) -> object:
+        return acc.snapshot().to_dict()["output"][0]["content"][0]["text"]
+
+    for track in (False, True):
+        acc = ResponseAccumulator(track=track)
+        errors: list[str] = []
+        pieces = [data] if split == "whole" else [data[i : i + 1] for i in range(len(data))]
+        for piece in [*pieces, b""]:
+            try:
+                acc.feed(piece)
+            except ChunkError as exc:
+                errors.append(str(exc))
+        assert len(errors) == 1 and "nested deeper" in errors[0], errors
+        assert content(acc) == text
+        acc = ResponseAccumulator(track=track)
+        for event in events:
+            if event is bad:
+                with pytest.raises(ChunkError, match="nested deeper"):
+                    acc.add(event)
+            else:
+                acc.add(event)
+        assert content(acc) == text
