@@ -199,6 +199,35 @@ def feed_recovering(
     return chunks, errors
 
 
+class _Adds(Protocol):
+    def add(self, event: Any) -> Any: ...
+
+
+def add_all_but(acc: _Adds, events: Iterable[Any], bad: Any) -> ChunkAggError:
+    """``add()`` every event of ``events``, ``bad`` (that very object) raising; return its
+    error (an ``AssertionError`` when it does not raise)."""
+    error: ChunkAggError | None = None
+    for event in events:
+        if event is not bad:
+            acc.add(event)
+            continue
+        try:
+            acc.add(event)
+        except ChunkAggError as exc:
+            error = exc
+    if error is None:
+        raise AssertionError("the bad event was merged")
+    return error
+
+
+def nested(levels: int) -> Any:
+    """A JSON value of ``levels`` arrays, one inside the other, around a ``0``."""
+    value: Any = 0
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
 def finalize_recovering(
     acc: _Finalizes[_Result], errors: list[ChunkAggError] | None = None, bound: int = 1000
 ) -> _Result:

@@ -16,7 +16,7 @@ from pathlib import Path
 import msgspec
 import orjson
 import pytest
-from helpers import SPLIT_IDS, SPLITS, Split, split_feeds
+from helpers import SPLIT_IDS, SPLITS, Split, add_all_but, feed_recovering, nested, split_feeds
 from messages_helpers import (
     CASES,
     HERE,
@@ -537,23 +537,11 @@ def test_an_index_that_is_no_integer_is_an_error_on_a_blocks_later_deltas_too(
         data += b"event: content_block_delta\ndata: " + bad + b"\n\n"
         data += frame(_block_delta(at, {"type": "thinking_delta", "thinking": "z"}))
         acc = MessageAccumulator(max_blocks=max_blocks)
-        errors: list[str] = []
-        for piece in split_feeds(data, split):
-            try:
-                acc.feed(piece)
-            except ChunkError as exc:
-                errors.append(str(exc))
+        _, errors = feed_recovering(acc, split_feeds(data, split))
         assert len(errors) == 1
-        assert "index must be an integer" in errors[0]
+        assert type(errors[0]) is ChunkError and "index must be an integer" in str(errors[0])
         block = acc.finalize().to_dict()["content"][0]
         assert block == {"type": "thinking", "thinking": "x" * len(before) + "z", "signature": ""}
-
-
-def _deep(levels: int) -> object:
-    value: object = 0
-    for _ in range(levels):
-        value = [value]
-    return value
 
 
 @pytest.mark.parametrize("split", [SPLITS[0], SPLITS[1]], ids=SPLIT_IDS[:2])
@@ -566,7 +554,7 @@ def test_a_delta_event_holding_a_value_nested_too_deep_is_an_error_on_any_delta(
     ``MAX_DEPTH`` is a ``ChunkError`` on the block's first delta and on any later one alike
     (the short way once took it on later ones, and, with the first delta on the short way too,
     on every one), fed as bytes or through ``add()``; the stream goes on without it."""
-    deep = _deep(chunkagg.MAX_DEPTH + 20)
+    deep = nested(chunkagg.MAX_DEPTH + 20)
     events: list[dict[str, object]] = [
         {
             "type": "message_start",
@@ -593,21 +581,12 @@ def test_a_delta_event_holding_a_value_nested_too_deep_is_an_error_on_any_delta(
     )
     for track in (False, True):
         acc = MessageAccumulator(track=track)
-        errors: list[str] = []
-        for piece in split_feeds(data, split):
-            try:
-                acc.feed(piece)
-            except ChunkError as exc:
-                errors.append(str(exc))
-        assert len(errors) == 1 and "nested deeper" in errors[0], errors
+        _, errors = feed_recovering(acc, split_feeds(data, split))
+        assert len(errors) == 1 and "nested deeper" in str(errors[0]), errors
         assert acc.finalize().to_dict()["content"] == [{"type": "text", "text": text}]
         acc = MessageAccumulator(track=track)
-        for event in events:
-            if event is bad:
-                with pytest.raises(ChunkError, match="nested deeper"):
-                    acc.add(event)
-            else:
-                acc.add(event)
+        error = add_all_but(acc, events, bad)
+        assert type(error) is ChunkError and "nested deeper" in str(error)
         assert acc.finalize().to_dict()["content"] == [{"type": "text", "text": text}]
 
 

@@ -6,7 +6,7 @@ empty, cut and foreign streams.
 from __future__ import annotations
 
 import pytest
-from helpers import SPLITS
+from helpers import SPLITS, add_all_but, feed_recovering, nested, split_feeds
 from responses_helpers import (
     MAKE,
     Obj,
@@ -203,13 +203,6 @@ def test_options_are_checked() -> None:
         ResponseAccumulator().feed("data: {}")  # type: ignore[arg-type]
 
 
-def _deep(levels: int) -> object:
-    value: object = 0
-    for _ in range(levels):
-        value = [value]
-    return value
-
-
 @pytest.mark.parametrize("split", ["whole", "bytewise"])
 @pytest.mark.parametrize("key", ["part", "item", "response", "annotation", "x"])
 @pytest.mark.parametrize("later", [False, True], ids=["first", "later"])
@@ -246,7 +239,7 @@ def test_a_delta_holding_a_value_nested_too_deep_is_an_error_on_any_delta(
         events.append({"type": "response.output_text.delta", **place, "delta": "a"})
     bad: Obj = {"type": "response.output_text.delta", **place, "delta": "b"}
     # Just too deep: MAX_DEPTH + 1 levels (the event itself one, for an unknown key).
-    bad[key] = _deep(MAX_DEPTH + 1) if key == "x" else {"k": _deep(MAX_DEPTH)}
+    bad[key] = nested(MAX_DEPTH + 1) if key == "x" else {"k": nested(MAX_DEPTH)}
     events += [bad, {"type": "response.output_text.delta", **place, "delta": "c"}]
     for number, event in enumerate(events):
         event["sequence_number"] = number
@@ -258,20 +251,10 @@ def test_a_delta_holding_a_value_nested_too_deep_is_an_error_on_any_delta(
 
     for track in (False, True):
         acc = ResponseAccumulator(track=track)
-        errors: list[str] = []
-        pieces = [data] if split == "whole" else [data[i : i + 1] for i in range(len(data))]
-        for piece in [*pieces, b""]:
-            try:
-                acc.feed(piece)
-            except ChunkError as exc:
-                errors.append(str(exc))
-        assert len(errors) == 1 and "nested deeper" in errors[0], errors
+        _, errors = feed_recovering(acc, split_feeds(data, split))
+        assert len(errors) == 1 and "nested deeper" in str(errors[0]), errors
         assert content(acc) == text
         acc = ResponseAccumulator(track=track)
-        for event in events:
-            if event is bad:
-                with pytest.raises(ChunkError, match="nested deeper"):
-                    acc.add(event)
-            else:
-                acc.add(event)
+        error = add_all_but(acc, events, bad)
+        assert type(error) is ChunkError and "nested deeper" in str(error)
         assert content(acc) == text
